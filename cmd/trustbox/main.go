@@ -1,0 +1,12 @@
+// Command trustbox is a runc-compatible OCI runtime that is secure by default.
+package main
+
+import (
+	"os"
+
+	"github.com/trustbox/trustbox/internal/cli"
+)
+
+func main() {
+	os.Exit(cli.Main(os.Args))
+}

@@ -1,0 +1,9 @@
+module github.com/trustbox/trustbox
+
+go 1.26
+
+require (
+	github.com/google/go-tpm v0.9.8 // indirect
+	github.com/opencontainers/runtime-spec v1.3.0 // indirect
+	golang.org/x/sys v0.50.0 // indirect
+)

@@ -1,0 +1,107 @@
+// Package testutil holds the helpers tests share: root and feature gates, the built binaries, busybox rootfs builders.
+package testutil
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+)
+
+// RequiresRoot skips the test when not running as root; CI runs as root.
+func RequiresRoot(t testing.TB) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (namespaces, mounts, cgroups); CI runs as root")
+	}
+}
+
+// RequiresBinary skips when a peer program is truly absent from the machine.
+func RequiresBinary(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		t.Skipf("%s is not installed (scripts/deps installs it)", name)
+	}
+	return p
+}
+
+// RepoRoot returns the repository's top directory.
+func RepoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+var (
+	buildOnce sync.Once
+	buildPath string
+	buildErr  error
+	buildOut  []byte
+)
+
+// TrustboxBinary builds cmd/trustbox once per test process and returns its path.
+func TrustboxBinary(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "trustbox-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		buildPath = filepath.Join(dir, "trustbox")
+		cmd := exec.Command("go", "build", "-o", buildPath, "./cmd/trustbox")
+		cmd.Dir = RepoRoot()
+		buildOut, buildErr = cmd.CombinedOutput()
+	})
+	if buildErr != nil {
+		t.Fatalf("build trustbox: %v\n%s", buildErr, buildOut)
+	}
+	return buildPath
+}
+
+// BusyboxRootfs makes a minimal rootfs from Debian's busybox-static in a temp dir.
+func BusyboxRootfs(t testing.TB) string {
+	t.Helper()
+	bb := "/bin/busybox"
+	if _, err := os.Stat(bb); err != nil {
+		t.Skip("busybox-static is not installed (scripts/deps installs it)")
+	}
+	dir := t.TempDir()
+	// The rootfs must be traversable by the container's mapped root.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Join(dir, "rootfs")
+	for _, d := range []string{"bin", "sbin", "etc", "proc", "sys", "dev", "tmp", "root", "usr/bin", "run"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(filepath.Join(root, "tmp"), 0o1777); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(bb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "bin", "busybox"), data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, app := range []string{"sh", "true", "false", "cat", "echo", "ls", "id", "sleep", "mount", "hostname", "ps", "grep", "touch", "mkdir", "env", "pwd", "kill", "wc", "head", "stat", "readlink", "umount", "chroot", "nproc", "uname", "test"} {
+		if err := os.Symlink("busybox", filepath.Join(root, "bin", app)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files := map[string]string{
+		"etc/passwd": "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\nuser:x:1000:1000:user:/:/bin/sh\n",
+		"etc/group":  "root:x:0:\nnobody:x:65534:\nuser:x:1000:\nextra:x:2000:user\n",
+	}
+	for p, c := range files {
+		if err := os.WriteFile(filepath.Join(root, p), []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}

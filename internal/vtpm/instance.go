@@ -1,0 +1,170 @@
+package vtpm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/go-tpm/tpm2/transport"
+)
+
+// Instance is the manager's handle on one running swtpm. All TPM traffic goes
+// through it, one command at a time, since swtpm has no resource manager.
+type Instance struct {
+	dir     string
+	proc    *process
+	timeout time.Duration
+
+	mu       sync.Mutex
+	data     net.Conn
+	ctrl     net.Conn
+	locality uint8
+	closed   bool
+}
+
+var _ transport.TPM = (*Instance)(nil)
+
+// Attach reconnects to the swtpm still running in stateDir after a manager
+// restart (its pid file names it).
+func Attach(ctx context.Context, stateDir string) (*Instance, error) {
+	b, err := os.ReadFile(filepath.Join(stateDir, pidFile))
+	if err != nil {
+		return nil, fmt.Errorf("attach to swtpm in %s: %w", stateDir, err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return nil, fmt.Errorf("attach to swtpm in %s: bad pid file: %w", stateDir, err)
+	}
+	proc, err := attachProcess(pid)
+	if err != nil {
+		return nil, fmt.Errorf("attach to swtpm in %s: %w", stateDir, err)
+	}
+	inst, err := connect(ctx, stateDir, proc)
+	if err != nil {
+		proc.release()
+		return nil, err
+	}
+	return inst, nil
+}
+
+// Dir is the instance's state directory.
+func (i *Instance) Dir() string { return i.dir }
+
+// PID is swtpm's process id.
+func (i *Instance) PID() int { return i.proc.pid }
+
+// Alive reports whether swtpm is still running.
+func (i *Instance) Alive() bool { return i.proc.alive() }
+
+// Send runs one TPM command and returns the response (transport.TPM).
+func (i *Instance) Send(cmd []byte) ([]byte, error) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return i.sendLocked(cmd)
+}
+
+func (i *Instance) sendLocked(cmd []byte) ([]byte, error) {
+	if i.closed {
+		return nil, errors.New("swtpm connection is closed")
+	}
+	i.data.SetDeadline(time.Now().Add(i.timeout))
+	if _, err := i.data.Write(cmd); err != nil {
+		return nil, fmt.Errorf("send to swtpm in %s: %w", i.dir, err)
+	}
+	rsp, err := ReadFrame(i.data)
+	if err != nil {
+		return nil, fmt.Errorf("read from swtpm in %s: %w", i.dir, err)
+	}
+	return rsp, nil
+}
+
+// locked is a transport.TPM valid only inside Do.
+type locked struct{ i *Instance }
+
+func (l locked) Send(cmd []byte) ([]byte, error) { return l.i.sendLocked(cmd) }
+
+// Do runs fn with exclusive use of the TPM at the given locality; locality
+// returns to 0 afterwards. Only the manager can change locality: the control
+// channel never reaches a container, so PCRs 17-22 (extendable only at
+// locality 2 and above) hold a launch record the tenant cannot forge.
+func (i *Instance) Do(locality uint8, fn func(t transport.TPM) error) error {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if locality != i.locality {
+		if err := i.setLocalityLocked(locality); err != nil {
+			return err
+		}
+		defer i.setLocalityLocked(0)
+	}
+	return fn(locked{i})
+}
+
+func (i *Instance) setLocalityLocked(l uint8) error {
+	i.ctrl.SetDeadline(time.Now().Add(i.timeout))
+	if _, err := ctrlCall(i.ctrl, ctrlSetLocality, []byte{l}, 0); err != nil {
+		return fmt.Errorf("set locality %d on swtpm in %s: %w", l, i.dir, err)
+	}
+	i.locality = l
+	return nil
+}
+
+// Detach closes the manager's connections and leaves swtpm running, for a
+// manager that is restarting.
+func (i *Instance) Detach() {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	i.closeLocked()
+	i.proc.release()
+}
+
+func (i *Instance) closeLocked() {
+	if !i.closed {
+		i.data.Close()
+		i.ctrl.Close()
+		i.closed = true
+	}
+}
+
+// Stop shuts swtpm down through its control channel (its state is saved),
+// waits for it to exit, killing it if ctx ends first, and removes the sockets.
+func (i *Instance) Stop(ctx context.Context) error {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	var errs []error
+	if !i.closed {
+		i.ctrl.SetDeadline(time.Now().Add(5 * time.Second))
+		if _, err := ctrlCall(i.ctrl, ctrlShutdown, nil, 0); err != nil {
+			errs = append(errs, err)
+		}
+		i.closeLocked()
+	}
+	if err := i.proc.wait(ctx); err != nil {
+		i.proc.kill()
+	}
+	i.proc.release()
+	for _, f := range []string{dataSock, ctrlSock, pidFile} {
+		if err := os.Remove(filepath.Join(i.dir, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("stop swtpm in %s: %w", i.dir, err)
+	}
+	return nil
+}
+
+// Destroy stops swtpm and deletes its state directory.
+func (i *Instance) Destroy(ctx context.Context) error {
+	err := i.Stop(ctx)
+	if rmErr := os.RemoveAll(i.dir); rmErr != nil {
+		err = errors.Join(err, fmt.Errorf("remove state dir %s: %w", i.dir, rmErr))
+	}
+	return err
+}

@@ -1,9 +1,10 @@
 module github.com/trustbox/trustbox
 
-go 1.26
+go 1.26.0
 
 require (
-	github.com/google/go-tpm v0.9.8 // indirect
-	github.com/opencontainers/runtime-spec v1.3.0 // indirect
-	golang.org/x/sys v0.50.0 // indirect
+	github.com/opencontainers/runtime-spec v1.3.0
+	golang.org/x/sys v0.50.0
 )
+
+require github.com/google/go-tpm v0.9.8 // indirect

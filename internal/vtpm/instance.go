@@ -2,6 +2,7 @@ package vtpm
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -64,10 +65,40 @@ func (i *Instance) PID() int { return i.proc.pid }
 func (i *Instance) Alive() bool { return i.proc.alive() }
 
 // Send runs one TPM command and returns the response (transport.TPM).
+// Warnings that ask the caller to send the command again are retried a few
+// times, as a TSS would.
 func (i *Instance) Send(cmd []byte) ([]byte, error) {
 	i.mu.Lock()
 	defer i.mu.Unlock()
+	return i.sendRetry(cmd)
+}
+
+// sendRaw forwards a tenant's command once, leaving retries to its TSS.
+func (i *Instance) sendRaw(cmd []byte) ([]byte, error) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
 	return i.sendLocked(cmd)
+}
+
+func (i *Instance) sendRetry(cmd []byte) ([]byte, error) {
+	for n := 0; ; n++ {
+		rsp, err := i.sendLocked(cmd)
+		if err != nil || n == 9 || !retryable(rsp) {
+			return rsp, err
+		}
+	}
+}
+
+// retryable reports TPM_RC_RETRY, TPM_RC_YIELDED and TPM_RC_TESTING.
+func retryable(rsp []byte) bool {
+	if len(rsp) < headerSize {
+		return false
+	}
+	switch binary.BigEndian.Uint32(rsp[6:10]) {
+	case 0x922, 0x908, 0x90A:
+		return true
+	}
+	return false
 }
 
 func (i *Instance) sendLocked(cmd []byte) ([]byte, error) {
@@ -88,7 +119,7 @@ func (i *Instance) sendLocked(cmd []byte) ([]byte, error) {
 // locked is a transport.TPM valid only inside Do.
 type locked struct{ i *Instance }
 
-func (l locked) Send(cmd []byte) ([]byte, error) { return l.i.sendLocked(cmd) }
+func (l locked) Send(cmd []byte) ([]byte, error) { return l.i.sendRetry(cmd) }
 
 // Do runs fn with exclusive use of the TPM at the given locality; locality
 // returns to 0 afterwards. Only the manager can change locality: the control

@@ -27,7 +27,7 @@ type Arch struct {
 var arches = map[string]Arch{
 	"SCMP_ARCH_X86_64":  {"SCMP_ARCH_X86_64", AuditX86_64, 0, 64},
 	"SCMP_ARCH_X86":     {"SCMP_ARCH_X86", AuditI386, 0, 32},
-	"SCMP_ARCH_X32":     {"SCMP_ARCH_X32", AuditX86_64, X32Bit, 32},
+	"SCMP_ARCH_X32":     {"SCMP_ARCH_X32", AuditX86_64, X32Bit, 64}, // x32 runs on 64-bit registers
 	"SCMP_ARCH_AARCH64": {"SCMP_ARCH_AARCH64", AuditAARCH64, 0, 64},
 	"SCMP_ARCH_ARM":     {"SCMP_ARCH_ARM", AuditARM, 0, 32},
 }

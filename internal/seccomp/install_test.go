@@ -1,0 +1,103 @@
+package seccomp
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/trustbox/trustbox/internal/seccomp/syscalls"
+	"github.com/trustbox/trustbox/internal/testutil"
+	"golang.org/x/sys/unix"
+)
+
+func TestMain(m *testing.M) {
+	if scenario := os.Getenv("TRUSTBOX_SECCOMP_CHILD"); scenario != "" {
+		os.Exit(childMain(scenario))
+	}
+	os.Exit(m.Run())
+}
+
+const childProfile = `{
+  "defaultAction": "SCMP_ACT_ALLOW",
+  "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+  "syscalls": [
+    {"names": ["ptrace"], "action": "SCMP_ACT_KILL_PROCESS"},
+    {"names": ["getppid"], "action": "SCMP_ACT_ERRNO", "errnoRet": 42},
+    {"names": ["personality"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 4294967295, "op": "SCMP_CMP_EQ"}]},
+    {"names": ["personality"], "action": "SCMP_ACT_ERRNO", "errnoRet": 43},
+    {"names": ["uname"], "action": "SCMP_ACT_KILL_PROCESS"}
+  ]
+}`
+
+// childMain runs in a re-executed test binary: it installs the filter and
+// reports what the real kernel answered.
+func childMain(string) int {
+	runtime.LockOSThread()
+	p, err := Parse([]byte(childProfile))
+	if err != nil {
+		fmt.Println("parse:", err)
+		return 2
+	}
+	prog, err := Compile(p, Options{})
+	if err != nil {
+		fmt.Println("compile:", err)
+		return 2
+	}
+	if _, err := Install(prog); err != nil {
+		fmt.Println("install:", err)
+		return 2
+	}
+	status, _ := os.ReadFile("/proc/self/status")
+	for _, l := range strings.Split(string(status), "\n") {
+		if strings.HasPrefix(l, "Seccomp") {
+			fmt.Println(strings.Join(strings.Fields(l), " "))
+		}
+	}
+	call := func(name string, nr uintptr, a0 uintptr) {
+		_, _, e := unix.Syscall(nr, a0, 0, 0)
+		fmt.Printf("%s errno=%d\n", name, e)
+	}
+	call("getppid", unix.SYS_GETPPID, 0)
+	call("x32 getppid", uintptr(syscalls.X32Bit)+110, 0)
+	call("personality query", unix.SYS_PERSONALITY, 0xffffffff)
+	call("personality high word", unix.SYS_PERSONALITY, 1<<32|0xffffffff)
+	call("getpid", unix.SYS_GETPID, 0)
+	call("uname", unix.SYS_UNAME, 0)
+	fmt.Println("survived uname")
+	return 0
+}
+
+// A compiled filter installed in a real child process: errno actions,
+// exact 64-bit argument checks, x32 kept apart from x86_64, kill on a
+// blacklisted call, and exactly one filter loaded (never a stack).
+func TestInstallInChild(t *testing.T) {
+	testutil.RequiresRoot(t)
+	if runtime.GOARCH != "amd64" {
+		t.Skip("the child profile is written for x86_64")
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "TRUSTBOX_SECCOMP_CHILD=basic")
+	out, err := cmd.Output()
+	got := string(out)
+	for _, want := range []string{
+		"Seccomp: 2", "Seccomp_filters: 1",
+		"getppid errno=42", "x32 getppid errno=42",
+		"personality query errno=0", "personality high word errno=43",
+		"getpid errno=0",
+	} {
+		if !strings.Contains(got, want+"\n") {
+			t.Errorf("child output lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "survived uname") {
+		t.Error("uname ran although the filter kills it")
+	}
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGSYS {
+		t.Errorf("child ended with %v, want death by SIGSYS", err)
+	}
+}

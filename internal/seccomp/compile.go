@@ -24,10 +24,11 @@ type Options struct {
 	Env Env
 	// BadArch is returned for foreign architectures; zero value KillProcess.
 	BadArch Action
-	// UnknownENOSYS returns ENOSYS instead of the default action for call
-	// numbers trustbox's tables do not know (calls newer than the profile),
-	// so libc falls back to older calls.
-	UnknownENOSYS bool
+	// DefaultForUnknown applies an ERRNO default action also to call numbers
+	// trustbox's tables do not know, as libseccomp does. Otherwise those
+	// calls (newer than the profile) get ENOSYS so that libc falls back to
+	// older calls, as runc does; kill and trap defaults stay as they are.
+	DefaultForUnknown bool
 	Ptrace        PtracePolicy
 }
 
@@ -57,7 +58,7 @@ func Compile(p *Profile, opts Options) (*Program, error) {
 		return nil, err
 	}
 	unknown := pl.def
-	if opts.UnknownENOSYS {
+	if !opts.DefaultForUnknown && pl.def.Kind == Errno {
 		unknown = Action{Kind: Errno, Data: uint16(unix.ENOSYS)}
 	}
 	var secs []*section

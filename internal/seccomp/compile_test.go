@@ -31,11 +31,11 @@ var dockerEnvs = map[string]Env{
 func TestDockerProfileProved(t *testing.T) {
 	p := loadProfile(t, "testdata/docker-default.json")
 	for name, env := range dockerEnvs {
-		for _, enosys := range []bool{false, true} {
-			opts := Options{Env: env, Ptrace: PtraceAllow, UnknownENOSYS: enosys}
+		for _, libseccompUnknown := range []bool{false, true} {
+			opts := Options{Env: env, Ptrace: PtraceAllow, DefaultForUnknown: libseccompUnknown}
 			st := proveProgram(t, p, opts)
 			mean := float64(st.executed) / float64(st.calls)
-			t.Logf("%s enosys=%v: %d allowed calls, %.2f instructions on average, %d at most", name, enosys, st.calls, mean, st.maxExec)
+			t.Logf("%s default-for-unknown=%v: %d allowed calls, %.2f instructions on average, %d at most", name, libseccompUnknown, st.calls, mean, st.maxExec)
 		}
 	}
 }

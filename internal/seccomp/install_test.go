@@ -35,8 +35,11 @@ const childProfile = `{
 
 // childMain runs in a re-executed test binary: it installs the filter and
 // reports what the real kernel answered.
-func childMain(string) int {
+func childMain(scenario string) int {
 	runtime.LockOSThread()
+	if scenario == "exec" {
+		return execChild()
+	}
 	p, err := Parse([]byte(childProfile))
 	if err != nil {
 		fmt.Println("parse:", err)
@@ -100,4 +103,26 @@ func TestInstallInChild(t *testing.T) {
 	if !ok || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGSYS {
 		t.Errorf("child ended with %v, want death by SIGSYS", err)
 	}
+}
+
+// execChild installs a built-in profile and executes the given argv.
+func execChild() int {
+	p, err := Builtin(os.Getenv("TRUSTBOX_SECCOMP_PROFILE"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	prog, err := Compile(p, Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	argv := strings.Split(os.Getenv("TRUSTBOX_SECCOMP_ARGV"), "\x1f")
+	if _, err := Install(prog); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	err = syscall.Exec(argv[0], argv[1:], []string{"PATH=/bin:/usr/bin"})
+	fmt.Fprintln(os.Stderr, "exec:", err)
+	return 2
 }

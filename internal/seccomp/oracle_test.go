@@ -18,7 +18,8 @@ func expect(pl *plan, arch syscalls.Arch, nr uint32, args [6]uint64, opts Option
 		}
 		c := ap.calls[nr]
 		if c == nil {
-			if _, known := arch.CallName(nr); !known && opts.UnknownENOSYS {
+			nrs := arch.Numbers()
+			if nr > nrs[len(nrs)-1] && !opts.DefaultForUnknown && pl.def.Kind == Errno {
 				return Action{Kind: Errno, Data: uint16(unix.ENOSYS)}
 			}
 			return pl.def

@@ -56,9 +56,25 @@ func (s *section) leaves(def, unknown, badArch Action) []leaf {
 		}
 	}
 	sort.Slice(pts, func(i, j int) bool { return pts[i].nr < pts[j].nr })
+	// Holes inside a table are numbers no kernel will assign: they take the
+	// default. Numbers past the table's end may be calls newer than
+	// trustbox: they take unknown (ENOSYS), as runc does.
+	var maxLow, maxX32 uint32
+	for _, ap := range s.arches {
+		nrs := ap.arch.Numbers()
+		if ap.arch.NrBase == syscalls.X32Bit {
+			maxX32 = nrs[len(nrs)-1]
+		} else {
+			maxLow = nrs[len(nrs)-1]
+		}
+	}
 	gap := func(nr uint32) Action {
-		if s.audit == syscalls.AuditX86_64 && (nr >= syscalls.X32Bit && !hasX32 || nr < syscalls.X32Bit && !hasLow) {
+		x32 := s.audit == syscalls.AuditX86_64 && nr >= syscalls.X32Bit
+		switch {
+		case s.audit == syscalls.AuditX86_64 && (x32 && !hasX32 || !x32 && !hasLow):
 			return badArch
+		case x32 && nr < maxX32, !x32 && nr < maxLow:
+			return def
 		}
 		return unknown
 	}

@@ -70,8 +70,8 @@ func (l *logger) Error(err error) {
 	}
 }
 
-func (l *logger) Warn(msg string)  { l.line("warning", msg) }
-func (l *logger) Info(msg string)  { l.line("info", msg) }
+func (l *logger) Warn(msg string) { l.line("warning", msg) }
+func (l *logger) Info(msg string) { l.line("info", msg) }
 func (l *logger) Debugf(format string, a ...any) {
 	if l.debug {
 		l.line("debug", fmt.Sprintf(format, a...))

@@ -5,11 +5,12 @@ import (
 
 	"github.com/google/go-tpm/tpm2"
 	"github.com/google/go-tpm/tpm2/transport"
+	"github.com/trustbox/trustbox/pkg/attestapi"
 )
 
 // Extend extends one event's SHA-256 digest into its PCR. The caller holds
 // the TPM at Locality(e.PCR).
-func Extend(t transport.TPM, e Event) error {
+func Extend(t transport.TPM, e attestapi.Event) error {
 	_, err := tpm2.PCRExtend{
 		PCRHandle: tpm2.AuthHandle{Handle: tpm2.TPMHandle(e.PCR), Auth: tpm2.PasswordAuth(nil)},
 		Digests:   tpm2.TPMLDigestValues{Digests: []tpm2.TPMTHA{{HashAlg: tpm2.TPMAlgSHA256, Digest: e.Digest[:]}}},
@@ -54,4 +55,15 @@ func sortU32(s []uint32) {
 			s[j], s[j-1] = s[j-1], s[j]
 		}
 	}
+}
+
+// Counters reads the TPM's reset and restart counters, recorded in the
+// launch event so a verifier can tell the vTPM was not reset since launch.
+func Counters(t transport.TPM) (attestapi.Launch, error) {
+	rsp, err := tpm2.ReadClock{}.Execute(t)
+	if err != nil {
+		return attestapi.Launch{}, fmt.Errorf("read TPM clock: %w", err)
+	}
+	ci := rsp.CurrentTime.ClockInfo
+	return attestapi.Launch{ResetCount: ci.ResetCount, RestartCount: ci.RestartCount}, nil
 }

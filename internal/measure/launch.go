@@ -17,7 +17,7 @@ var separatorData = []byte{0, 0, 0, 0}
 // identity and runtime into PCR 8, canonical OCI config into 9, image into 11,
 // security policy into 12, entrypoint into 13, a separator into each, and a
 // copy of every event into PCR 17, which only locality 2 can extend.
-func LaunchEvents(id string, launch attestapi.Launch, in attestapi.MeasureInput) ([]Event, error) {
+func LaunchEvents(id string, launch attestapi.Launch, in attestapi.MeasureInput) ([]attestapi.Event, error) {
 	launch.Container = id
 	var cfg json.RawMessage
 	if len(in.OCIConfig) > 0 {
@@ -40,19 +40,19 @@ func LaunchEvents(id string, launch attestapi.Launch, in attestapi.MeasureInput)
 		{attestapi.PCREntrypoint, attestapi.EventData{Kind: attestapi.KindEntrypoint, Entrypoint: &attestapi.EntrypointRecord{
 			Argv: in.Entrypoint.Argv, EnvSHA256: hex.EncodeToString(envSum[:]), ExecutableSHA256: in.Entrypoint.ExecutableSHA256}}},
 	}
-	var events, copies []Event
+	var events, copies []attestapi.Event
 	for _, x := range datas {
 		b, err := encodeData(x.d)
 		if err != nil {
 			return nil, fmt.Errorf("measure %s of %s: %w", x.d.Kind, id, err)
 		}
-		e := NewEvent(x.pcr, EvIPL, b)
+		e := attestapi.NewEvent(x.pcr, attestapi.EvIPL, b)
 		events = append(events, e)
 		e.PCR = attestapi.PCRLaunchCopy
 		copies = append(copies, e)
 	}
 	for _, pcr := range []uint32{attestapi.PCRRuntime, attestapi.PCRConfig, attestapi.PCRImage, attestapi.PCRPolicy, attestapi.PCREntrypoint, attestapi.PCRLaunchCopy} {
-		sep := NewEvent(pcr, EvSeparator, separatorData)
+		sep := attestapi.NewEvent(pcr, attestapi.EvSeparator, separatorData)
 		if pcr == attestapi.PCRLaunchCopy {
 			copies = append(copies, sep)
 		} else {

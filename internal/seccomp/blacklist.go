@@ -82,10 +82,11 @@ const (
 	cloneNewUser  = 0x10000000
 	cloneNSMask   = 0x7e020000 // NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET
 	unshareNSMask = cloneNSMask | 0x80
-	tiocsti       = 0x5412
-	tioclinux     = 0x541c
 )
 
 // allowedPersonalities are the personality(2) values ordinary programs use:
 // PER_LINUX, PER_LINUX32, UNAME26, UNAME26|PER_LINUX32 and the query 0xffffffff.
 var allowedPersonalities = []uint64{0, 8, 0x20000, 0x20008, 0xffffffff}
+
+// allowedFamilies are AF_UNIX, AF_INET, AF_INET6, AF_NETLINK and AF_PACKET.
+var allowedFamilies = []uint64{1, 2, 10, 16, 17}

@@ -25,7 +25,7 @@ getgid32 getgroups getgroups32 getitimer getpeername getpgid getpgrp getpid getp
 getresgid getresgid32 getresuid getresuid32 getrlimit get_robust_list getrusage getsid getsockname
 getsockopt get_thread_area gettid gettimeofday getuid getuid32 getxattr getxattrat inotify_add_watch
 inotify_init inotify_init1 inotify_rm_watch io_cancel io_destroy io_getevents io_pgetevents
-io_pgetevents_time64 ioprio_get ioprio_set io_setup io_submit ipc kill landlock_add_rule
+io_pgetevents_time64 ioctl ioprio_get ioprio_set io_setup io_submit ipc kill landlock_add_rule
 landlock_create_ruleset landlock_restrict_self lchown lchown32 lgetxattr link linkat listen listmount
 listxattr listxattrat llistxattr _llseek lremovexattr lseek lsetxattr lstat lstat64 madvise
 map_shadow_stack membarrier memfd_create memfd_secret mincore mkdir mkdirat mknod mknodat mlock mlock2
@@ -60,7 +60,7 @@ func BuiltinNames() []string { return []string{"default", "strict", "minimal"} }
 
 // Builtin returns one of trustbox's own profiles:
 //   - default: Whitelist allowed, argument-checked clone/unshare/personality/
-//     socket/ioctl, Blacklist killed, anything else refused with EPERM
+//     socket, Blacklist killed, anything else refused with EPERM
 //     (ENOSYS for calls newer than trustbox, and for clone3, so libc falls
 //     back to calls whose arguments the filter can check);
 //   - strict: the same lists, but any call outside them kills (R-LSM-d);
@@ -85,25 +85,22 @@ func Builtin(name string) (*Profile, error) {
 	default:
 		return nil, fmt.Errorf("no built-in seccomp profile %q (have %s)", name, strings.Join(BuiltinNames(), ", "))
 	}
-	eperm := Action{Kind: Errno, Data: uint16(unix.EPERM)}
 	p.Rules = append(p.Rules,
 		Rule{Names: Whitelist, Action: allow, Comment: "ordinary applications (R-LSM-c whitelist)"},
 		Rule{Names: blacklistNames(), Action: kill, Comment: "R-LSM-c blacklist: kill and report (R-OPS-6)"},
 		Rule{Names: []string{"clone3"}, Action: Action{Kind: Errno, Data: uint16(unix.ENOSYS)}, Comment: "flags live in memory the filter cannot read: ENOSYS makes libc fall back to clone"},
 		Rule{Names: []string{"clone"}, Action: allow, Args: []Arg{{Index: 0, Value: cloneNSMask, Op: OpMaskedEQ}}, Comment: "threads and processes, no new namespaces"},
-		Rule{Names: []string{"clone", "unshare"}, Action: kill, Args: []Arg{{Index: 0, Value: cloneNewUser, ValueTwo: cloneNewUser, Op: OpMaskedEQ}}, Comment: "new user namespaces: kill and report"},
+		Rule{Names: []string{"clone", "unshare"}, Action: kill, Args: []Arg{{Index: 0, Value: cloneNewUser, ValueTwo: cloneNewUser, Op: OpMaskedEQ}}, Comment: "new user namespaces: kill and report; other new namespaces get the default action"},
 		Rule{Names: []string{"unshare"}, Action: allow, Args: []Arg{{Index: 0, Value: unshareNSMask, Op: OpMaskedEQ}}, Comment: "unsharing files, fs or SysV semaphores"},
-		Rule{Names: []string{"clone", "unshare"}, Action: eperm, Comment: "other new namespaces: refused"},
-		Rule{Names: []string{"socket"}, Action: allow, Args: []Arg{{Index: 0, Value: unix.AF_ALG, Op: OpNE}}, Comment: "all families but AF_ALG (kernel crypto API)"},
-		Rule{Names: []string{"socket"}, Action: eperm},
-		Rule{Names: []string{"ioctl"}, Action: eperm, Args: []Arg{{Index: 1, Value: tiocsti, Op: OpEQ}}, Comment: "TIOCSTI injects input into the terminal"},
-		Rule{Names: []string{"ioctl"}, Action: eperm, Args: []Arg{{Index: 1, Value: tioclinux, Op: OpEQ}}, Comment: "TIOCLINUX reads the console"},
-		Rule{Names: []string{"ioctl"}, Action: allow},
 	)
-	for _, v := range allowedPersonalities {
-		p.Rules = append(p.Rules, Rule{Names: []string{"personality"}, Action: allow, Args: []Arg{{Index: 0, Value: v, Op: OpEQ}}, Comment: "query or standard personas"})
+	// socket(2) and personality(2) take int arguments: the kernel ignores
+	// the upper 32 bits, so only the low word is compared (MASKED_EQ).
+	for _, fam := range allowedFamilies {
+		p.Rules = append(p.Rules, Rule{Names: []string{"socket"}, Action: allow, Args: []Arg{{Index: 0, Value: 0xffffffff, ValueTwo: fam, Op: OpMaskedEQ}}, Comment: "address families ordinary applications use"})
 	}
-	p.Rules = append(p.Rules, Rule{Names: []string{"personality"}, Action: kill, Comment: "personality changes (READ_IMPLIES_EXEC, ADDR_NO_RANDOMIZE): kill and report"})
+	for _, v := range allowedPersonalities {
+		p.Rules = append(p.Rules, Rule{Names: []string{"personality"}, Action: allow, Args: []Arg{{Index: 0, Value: 0xffffffff, ValueTwo: v, Op: OpMaskedEQ}}, Comment: "query or standard personas; changes get the default action"})
+	}
 	return numbered(p), nil
 }
 

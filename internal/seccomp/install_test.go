@@ -27,8 +27,7 @@ const childProfile = `{
   "syscalls": [
     {"names": ["ptrace"], "action": "SCMP_ACT_KILL_PROCESS"},
     {"names": ["getppid"], "action": "SCMP_ACT_ERRNO", "errnoRet": 42},
-    {"names": ["personality"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 4294967295, "op": "SCMP_CMP_EQ"}]},
-    {"names": ["personality"], "action": "SCMP_ACT_ERRNO", "errnoRet": 43},
+    {"names": ["personality"], "action": "SCMP_ACT_ERRNO", "errnoRet": 43, "args": [{"index": 0, "value": 8589934591, "op": "SCMP_CMP_EQ"}]},
     {"names": ["uname"], "action": "SCMP_ACT_KILL_PROCESS"}
   ]
 }`

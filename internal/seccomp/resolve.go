@@ -156,9 +156,17 @@ func (ap *archPlan) add(nr uint32, name string, r *Rule) error {
 			return fmt.Errorf("seccomp profile: syscalls[%d] and syscalls[%d] give %s on %s contradictory actions %s and %s",
 				c.uncondBy, r.Index, name, ap.arch.Name, c.uncond, r.Action)
 		}
+		for _, prev := range c.conds {
+			if prev.action != r.Action {
+				return contradiction(r.Index, prev.rule, name, ap.arch.Name)
+			}
+		}
 		act := r.Action
 		c.uncond, c.uncondBy = &act, r.Index
 		return nil
+	}
+	if c.uncond != nil && *c.uncond != r.Action {
+		return contradiction(c.uncondBy, r.Index, name, ap.arch.Name)
 	}
 	for _, prev := range c.conds {
 		if slices.Equal(prev.args, r.Args) && prev.action != r.Action {
@@ -184,4 +192,11 @@ func (c *callPlan) outcome(def Action) ([]condRule, Action) {
 		conds = conds[:len(conds)-1]
 	}
 	return conds, fb
+}
+
+// contradiction explains an unconditional rule that overrides an argument
+// rule with a different action: libseccomp (and so runc) silently drops the
+// argument rule, so trustbox refuses the profile instead of guessing.
+func contradiction(uncond, cond int, name, arch string) error {
+	return fmt.Errorf("seccomp profile: syscalls[%d] gives %s on %s one action for all arguments, so the argument rule syscalls[%d] with a different action would never apply: contradictory rules (drop one or give both the same action)", uncond, name, arch, cond)
 }

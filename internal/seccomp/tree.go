@@ -99,7 +99,12 @@ func (s *section) leaves(def, unknown, badArch Action) []leaf {
 		if uint64(p.nr) > next {
 			pushGap(uint32(next), p.nr-1)
 		}
-		push(leaf{lo: p.nr, hi: p.nr, conds: p.conds, fb: p.fb, weight: 1})
+		// Allowed calls are the hot path: weigh them above refused ones.
+		w := int64(1)
+		if p.fb.Permits() || len(p.conds) > 0 {
+			w = 4
+		}
+		push(leaf{lo: p.nr, hi: p.nr, conds: p.conds, fb: p.fb, weight: w})
 		next = uint64(p.nr) + 1
 	}
 	if next <= 0xffffffff {

@@ -64,7 +64,11 @@ func RootKind(c *x509.Certificate) string {
 func URIValue(c *x509.Certificate, prefix string) string {
 	for _, u := range c.URIs {
 		if s := u.String(); strings.HasPrefix(s, prefix) {
-			return strings.TrimPrefix(s, prefix)
+			v, err := url.PathUnescape(strings.TrimPrefix(s, prefix))
+			if err != nil {
+				return ""
+			}
+			return v
 		}
 	}
 	return ""

@@ -1,4 +1,4 @@
-package measure
+package attestapi
 
 import (
 	"encoding/binary"
@@ -25,10 +25,10 @@ func specIDEvent() []byte {
 	return append(b, 0) // vendorInfoSize
 }
 
-// Encode writes events as a TCG PC Client crypto-agile event log: a
+// EncodeEventLog writes events as a TCG PC Client crypto-agile event log: a
 // TCG_PCR_EVENT header carrying the Spec ID event, then one TCG_PCR_EVENT2
 // per event with its SHA-256 digest. tpm2_eventlog and go-attestation parse it.
-func Encode(events []Event) []byte {
+func EncodeEventLog(events []Event) []byte {
 	spec := specIDEvent()
 	b := binary.LittleEndian.AppendUint32(nil, 0) // PCR 0
 	b = binary.LittleEndian.AppendUint32(b, EvNoAction)
@@ -86,9 +86,9 @@ func (r *reader) u16() uint16 {
 	return 0
 }
 
-// Parse reads a crypto-agile event log and returns its events with their
+// ParseEventLog reads a crypto-agile event log and returns its events with their
 // SHA-256 digests; the leading Spec ID event is checked, not returned.
-func Parse(b []byte) ([]Event, error) {
+func ParseEventLog(b []byte) ([]Event, error) {
 	r := &reader{b: b}
 	r.u32() // PCR
 	if t := r.u32(); r.err == nil && t != EvNoAction {

@@ -1,4 +1,4 @@
-package measure
+package attestapi
 
 import "crypto/sha256"
 

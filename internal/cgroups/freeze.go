@@ -1,0 +1,94 @@
+package cgroups
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Freeze stops every process of the container (pause).
+func (m *Manager) Freeze() error { return m.setFrozen(true) }
+
+// Thaw resumes a frozen container.
+func (m *Manager) Thaw() error { return m.setFrozen(false) }
+
+func (m *Manager) setFrozen(on bool) error {
+	for _, h := range m.hiers {
+		dir := m.Dirs[h.Key()]
+		switch {
+		case h.Has("freezer"):
+			want := map[bool]string{true: "FROZEN", false: "THAWED"}[on]
+			if err := write(dir, "freezer.state", want); err != nil {
+				return err
+			}
+			// The v1 freezer moves through FREEZING: the kernel has no event for it, so poll its state.
+			for i := 0; ; i++ {
+				got, err := readTrim(dir, "freezer.state")
+				if err != nil {
+					return fmt.Errorf("freezer %s: %w", dir, err)
+				}
+				if got == want {
+					return nil
+				}
+				if i > 2000 {
+					return fmt.Errorf("freezer %s: stuck in %s", dir, got)
+				}
+				time.Sleep(time.Millisecond)
+			}
+		case h.V2 && m.Mode == Unified:
+			return write(dir, "cgroup.freeze", map[bool]string{true: "1", false: "0"}[on])
+		}
+	}
+	return fmt.Errorf("pause: no freezer controller on this host")
+}
+
+// Frozen reports whether the container is paused.
+func (m *Manager) Frozen() bool {
+	for _, h := range m.hiers {
+		dir := m.Dirs[h.Key()]
+		if h.Has("freezer") {
+			s, _ := readTrim(dir, "freezer.state")
+			return s == "FROZEN"
+		}
+		if h.V2 && m.Mode == Unified {
+			s, _ := readTrim(dir, "cgroup.events")
+			return strings.Contains(s, "frozen 1")
+		}
+	}
+	return false
+}
+
+// Stats is the subset of cgroup statistics `events --stats` reports.
+type Stats struct {
+	MemoryUsage uint64 `json:"memory_usage"`
+	MemoryLimit uint64 `json:"memory_limit"`
+	PidsCurrent uint64 `json:"pids_current"`
+	PidsLimit   uint64 `json:"pids_limit"`
+	CPUUsageNs  uint64 `json:"cpu_usage_ns"`
+}
+
+// Stats reads current usage from whichever hierarchy has each controller.
+func (m *Manager) Stats() Stats {
+	var s Stats
+	num := func(dir, f string) uint64 {
+		v, _ := readTrim(dir, f)
+		n, _ := strconv.ParseUint(v, 10, 64)
+		return n
+	}
+	for _, h := range m.hiers {
+		dir := m.Dirs[h.Key()]
+		switch {
+		case h.Has("memory"):
+			s.MemoryUsage, s.MemoryLimit = num(dir, "memory.usage_in_bytes"), num(dir, "memory.limit_in_bytes")
+		case h.Has("pids"):
+			s.PidsCurrent, s.PidsLimit = num(dir, "pids.current"), num(dir, "pids.max")
+		case h.Has("cpuacct"):
+			s.CPUUsageNs = num(dir, "cpuacct.usage")
+		case h.V2 && m.Mode == Unified:
+			s.MemoryUsage, s.MemoryLimit = num(dir, "memory.current"), num(dir, "memory.max")
+			s.PidsCurrent, s.PidsLimit = num(dir, "pids.current"), num(dir, "pids.max")
+		}
+	}
+	return s
+}

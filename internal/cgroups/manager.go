@@ -1,0 +1,172 @@
+package cgroups
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// Manager owns one container's cgroup in every hierarchy of the host.
+type Manager struct {
+	Mode  Mode
+	Path  string            // the cgroupsPath, absolute within each hierarchy
+	Dirs  map[string]string // hierarchy key -> directory
+	hiers []Hierarchy
+}
+
+// New prepares (but does not create) the cgroup at path, e.g. "/trustbox/ID".
+func New(path string) (*Manager, error) {
+	if strings.Contains(path, ":") {
+		return nil, fmt.Errorf("cgroupsPath %q: systemd slice:prefix:name paths need --systemd-cgroup, which is not supported yet", path)
+	}
+	clean := filepath.Clean("/" + path)
+	if clean == "/" {
+		return nil, fmt.Errorf("cgroupsPath %q: refusing the root cgroup", path)
+	}
+	mode, hs, err := Detect()
+	if err != nil {
+		return nil, err
+	}
+	m := &Manager{Mode: mode, Path: clean, Dirs: map[string]string{}, hiers: hs}
+	for _, h := range hs {
+		m.Dirs[h.Key()] = filepath.Join(h.Mountpoint, clean)
+	}
+	return m, nil
+}
+
+// Load rebuilds a manager from saved directories (state.json).
+func Load(path string, dirs map[string]string) (*Manager, error) {
+	mode, hs, err := Detect()
+	if err != nil {
+		return nil, err
+	}
+	return &Manager{Mode: mode, Path: path, Dirs: dirs, hiers: hs}, nil
+}
+
+// Create makes the cgroup directories (and parents) in every hierarchy.
+func (m *Manager) Create() error {
+	for _, h := range m.hiers {
+		dir := m.Dirs[h.Key()]
+		if err := m.mkdir(h, dir); err != nil {
+			m.Destroy()
+			return err
+		}
+	}
+	return nil
+}
+
+func (m *Manager) mkdir(h Hierarchy, dir string) error {
+	if _, err := os.Stat(dir); err == nil {
+		return nil
+	}
+	parent := filepath.Dir(dir)
+	if parent != h.Mountpoint {
+		if err := m.mkdir(h, parent); err != nil {
+			return err
+		}
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("create cgroup %s: %w", dir, err)
+	}
+	if h.Has("cpuset") {
+		// A new v1 cpuset is empty: copy the parent's CPUs and nodes or no task can join.
+		for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
+			if cur, _ := os.ReadFile(filepath.Join(dir, f)); strings.TrimSpace(string(cur)) != "" {
+				continue
+			}
+			v, err := os.ReadFile(filepath.Join(parent, f))
+			if err != nil {
+				return fmt.Errorf("cgroup %s: %w", dir, err)
+			}
+			if err := write(dir, f, strings.TrimSpace(string(v))); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Add moves pid into the container's cgroup in every hierarchy.
+func (m *Manager) Add(pid int) error {
+	for _, h := range m.hiers {
+		if err := write(m.Dirs[h.Key()], "cgroup.procs", strconv.Itoa(pid)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Pids lists the processes in the container's cgroup.
+func (m *Manager) Pids() ([]int, error) {
+	dir := m.trackingDir()
+	data, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+	if err != nil {
+		return nil, fmt.Errorf("list cgroup %s: %w", dir, err)
+	}
+	var pids []int
+	for _, f := range strings.Fields(string(data)) {
+		if p, err := strconv.Atoi(f); err == nil {
+			pids = append(pids, p)
+		}
+	}
+	return pids, nil
+}
+
+// trackingDir is the hierarchy used to list and kill: unified where present, else pids or the first.
+func (m *Manager) trackingDir() string {
+	if d, ok := m.Dirs["unified"]; ok {
+		return d
+	}
+	for _, h := range m.hiers {
+		if h.Has("pids") {
+			return m.Dirs[h.Key()]
+		}
+	}
+	for _, d := range m.Dirs {
+		return d
+	}
+	return ""
+}
+
+// Signal sends sig to every process in the cgroup (kill --all).
+func (m *Manager) Signal(sig unix.Signal) error {
+	if sig == unix.SIGKILL {
+		if d, ok := m.Dirs["unified"]; ok {
+			if err := write(d, "cgroup.kill", "1"); err == nil {
+				return nil
+			}
+		}
+	}
+	frozen := sig == unix.SIGKILL && m.Freeze() == nil
+	pids, err := m.Pids()
+	for _, p := range pids {
+		_ = unix.Kill(p, sig)
+	}
+	if frozen {
+		_ = m.Thaw()
+	}
+	return err
+}
+
+// Destroy removes the cgroup directories; the cgroup must be empty.
+func (m *Manager) Destroy() error {
+	var errs []error
+	for _, dir := range m.Dirs {
+		if err := unix.Rmdir(dir); err != nil && !errors.Is(err, unix.ENOENT) {
+			errs = append(errs, fmt.Errorf("remove cgroup %s: %w", dir, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func write(dir, file, val string) error {
+	if err := os.WriteFile(filepath.Join(dir, file), []byte(val), 0); err != nil {
+		return fmt.Errorf("cgroup write %s=%q: %w", filepath.Join(dir, file), val, err)
+	}
+	return nil
+}

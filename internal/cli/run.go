@@ -1,0 +1,91 @@
+package cli
+
+import (
+	"errors"
+	"flag"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/trustbox/trustbox/internal/runtime"
+)
+
+func init() {
+	register(command{name: "run", usage: "[--bundle DIR] [--detach] [--keep] [--pid-file F] [--console-socket S] ID", setup: func(g *Global, fs *flag.FlagSet) func([]string) error {
+		var o runtime.CreateOptions
+		createFlags(fs, &o)
+		detach := fs.Bool("detach", false, "do not wait for the container")
+		fs.BoolVar(detach, "d", false, "do not wait for the container")
+		keep := fs.Bool("keep", false, "do not delete the container after it exits")
+		return func(args []string) error {
+			if err := needArgs("run", args, 1, 1, "a container ID"); err != nil {
+				return err
+			}
+			o.ID = args[0]
+			o.Warn = g.logger.Info
+			o.Seccomp = seccompFor(g)
+			code, err := Run(newRuntime(g), o, *detach, *keep)
+			if err != nil {
+				return err
+			}
+			return &exitError{code}
+		}
+	}})
+}
+
+// Run creates and starts a container and, unless detached, waits for it and
+// returns its exit status (128+signal when killed), deleting it unless keep.
+func Run(rt *runtime.Runtime, o runtime.CreateOptions, detach, keep bool) (int, error) {
+	c, err := rt.Create(o)
+	if err != nil {
+		return 1, err
+	}
+	cleanup := func() {
+		if !keep {
+			_ = rt.Delete(o.ID, true)
+		}
+	}
+	if c.Pty != nil {
+		go io.Copy(os.Stdout, c.Pty)
+		go io.Copy(c.Pty, os.Stdin)
+	}
+	sigs := make(chan os.Signal, 16)
+	if !detach {
+		signal.Notify(sigs)
+		defer signal.Stop(sigs)
+		go func() {
+			for s := range sigs {
+				if s == unix.SIGCHLD || s == unix.SIGURG || s == unix.SIGWINCH || s == unix.SIGPIPE {
+					continue
+				}
+				_ = c.Cmd.Process.Signal(s)
+			}
+		}()
+	}
+	if err := rt.Start(o.ID); err != nil {
+		cleanup()
+		return 1, err
+	}
+	if detach {
+		return 0, nil
+	}
+	err = c.Cmd.Wait()
+	code := 0
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		if ws, ok := ee.Sys().(unix.WaitStatus); ok && ws.Signaled() {
+			code = 128 + int(ws.Signal())
+		} else {
+			code = ee.ExitCode()
+		}
+	case err != nil:
+		cleanup()
+		return 1, err
+	}
+	cleanup()
+	return code, nil
+}

@@ -1,0 +1,47 @@
+package exeseal
+
+import (
+	"bytes"
+	"os"
+	"strconv"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// The sealed copy must equal the binary and refuse every write (CVE-2019-5736).
+func TestCopyIsSealedAndIdentical(t *testing.T) {
+	mem, err := Copy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mem.Close()
+	seals, err := unix.FcntlInt(mem.Fd(), unix.F_GET_SEALS, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seals&Seals != Seals {
+		t.Fatalf("seals = %#x, want %#x", seals, Seals)
+	}
+	want, err := os.ReadFile("/proc/self/exe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile("/proc/self/fd/" + itoa(mem.Fd()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatal("sealed copy differs from the executable")
+	}
+	w, err := os.OpenFile("/proc/self/fd/"+itoa(mem.Fd()), os.O_WRONLY, 0)
+	if err == nil {
+		_, err = w.Write([]byte("x"))
+		w.Close()
+	}
+	if err == nil {
+		t.Fatal("write to the sealed copy succeeded")
+	}
+}
+
+func itoa(fd uintptr) string { return strconv.FormatUint(uint64(fd), 10) }

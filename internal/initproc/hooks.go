@@ -1,0 +1,56 @@
+package initproc
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os/exec"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// runHooks runs the createContainer or startContainer hooks from inside the
+// container's namespaces, each with the state JSON on stdin.
+func runHooks(h *specs.Hooks, kind string, state []byte) error {
+	if h == nil {
+		return nil
+	}
+	hooks := h.CreateContainer
+	if kind == "startContainer" {
+		hooks = h.StartContainer
+	}
+	for i, hk := range hooks {
+		if err := RunHook(hk, state); err != nil {
+			return fmt.Errorf("hooks.%s[%d] %s: %w", kind, i, hk.Path, err)
+		}
+	}
+	return nil
+}
+
+// RunHook runs one OCI hook with the state on stdin and its timeout.
+func RunHook(hk specs.Hook, state []byte) error {
+	ctx := context.Background()
+	if hk.Timeout != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(*hk.Timeout)*time.Second)
+		defer cancel()
+	}
+	args := hk.Args
+	if len(args) == 0 {
+		args = []string{hk.Path}
+	}
+	cmd := exec.CommandContext(ctx, hk.Path)
+	cmd.Args = args
+	cmd.Env = hk.Env
+	cmd.Stdin = bytes.NewReader(state)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("timed out after %ds", *hk.Timeout)
+		}
+		return fmt.Errorf("%w: %s", err, bytes.TrimSpace(out.Bytes()))
+	}
+	return nil
+}

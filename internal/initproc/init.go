@@ -1,0 +1,100 @@
+package initproc
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"runtime"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/trustbox/trustbox/internal/config"
+)
+
+// SyncFd is the fd of the sync socket shared with the runtime; ExtraFd is the
+// first runtime-passed fd after it (the exec fifo, for create).
+const (
+	SyncFd  = 3
+	FifoFd  = 4
+	firstFd = 5 // fds from here on are the user's --preserve-fds
+)
+
+// Main runs init and never returns on success (it execs the workload).
+func Main() int {
+	runtime.LockOSThread() // credentials, caps and no_new_privs are per thread: keep one
+	sync := os.NewFile(SyncFd, "sync")
+	cfg, err := readConfig(sync)
+	if err == nil {
+		err = run(sync, cfg)
+	}
+	// run only returns on failure: report it to the runtime, which cleans up.
+	send(sync, config.Message{Type: "error", Error: err.Error()})
+	return 1
+}
+
+// rootfsMount is the id-mapped rootfs mount the runtime sent, if any.
+var rootfsMount *os.File
+
+func readConfig(sync *os.File) (*config.Init, error) {
+	buf := make([]byte, 8<<20)
+	oob := make([]byte, unix.CmsgSpace(4))
+	n, oobn, _, _, err := unix.Recvmsg(int(sync.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("read init config: %w", err)
+	}
+	if oobn > 0 {
+		if cm, err := unix.ParseSocketControlMessage(oob[:oobn]); err == nil && len(cm) > 0 {
+			if fds, err := unix.ParseUnixRights(&cm[0]); err == nil && len(fds) > 0 {
+				rootfsMount = os.NewFile(uintptr(fds[0]), "rootfs-idmapped")
+			}
+		}
+	}
+	var c config.Init
+	if err := json.Unmarshal(buf[:n], &c); err != nil {
+		return nil, fmt.Errorf("decode init config: %w", err)
+	}
+	return &c, nil
+}
+
+func send(sync *os.File, m config.Message) error {
+	b, _ := json.Marshal(m)
+	_, err := sync.Write(b)
+	return err
+}
+
+func sendFd(sync *os.File, m config.Message, fd int) error {
+	b, _ := json.Marshal(m)
+	return unix.Sendmsg(int(sync.Fd()), b, unix.UnixRights(fd), nil, 0)
+}
+
+func run(sync *os.File, c *config.Init) error {
+	s := c.Spec
+	if !c.Exec {
+		if err := setupRootfs(c); err != nil {
+			return err
+		}
+	}
+	if _, err := unix.Setsid(); err != nil && !c.Exec {
+		return fmt.Errorf("setsid: %w", err)
+	}
+	if s.Process.Terminal {
+		if err := setupConsole(sync, c.Exec); err != nil {
+			return err
+		}
+	}
+	if err := setProcessAttrs(s.Process, s.Linux); err != nil {
+		return err
+	}
+	if err := send(sync, config.Message{Type: "ready", Pid: os.Getpid()}); err != nil {
+		return fmt.Errorf("report ready: %w", err)
+	}
+	if !c.Exec {
+		if err := waitForStart(); err != nil {
+			return err
+		}
+		if err := runHooks(s.Hooks, "startContainer", c.State); err != nil {
+			return err
+		}
+	}
+	return finalize(sync, c)
+}

@@ -1,0 +1,163 @@
+package initproc
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"sort"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/trustbox/trustbox/internal/config"
+	"github.com/trustbox/trustbox/internal/linux"
+	"github.com/trustbox/trustbox/internal/pathrs"
+	"github.com/trustbox/trustbox/internal/spec"
+)
+
+// mountOne attaches one OCI mount, fd to fd: the destination is resolved
+// inside the rootfs and the new mount is moved onto that exact inode.
+func mountOne(c *config.Init, root *os.File, m specs.Mount) error {
+	opts, err := spec.ParseMountOptions(m.Options)
+	if err != nil {
+		return err
+	}
+	if spec.IsBind(m) {
+		return bindMount(root, m, opts)
+	}
+	if m.Type == "cgroup" || m.Type == "cgroup2" {
+		return cgroupMount(c, root, m, opts)
+	}
+	if m.Type == "sysfs" && c.UserNS && !newNetNS(c.Spec) {
+		// sysfs can only be mounted by the owner of the network namespace:
+		// bind the host's read-only instead (R-LSM-g).
+		m.Source, m.Options = "/sys", []string{"rbind", "rro", "nosuid", "noexec", "nodev"}
+		opts, _ = spec.ParseMountOptions(m.Options)
+		return bindMount(root, m, opts)
+	}
+	target, err := pathrs.MkdirAll(root, m.Destination, 0o755)
+	if err != nil {
+		return err
+	}
+	defer target.Close()
+	mnt, err := newFS(m, opts)
+	if err != nil {
+		return err
+	}
+	defer mnt.Close()
+	if err := linux.MoveMount(mnt, target); err != nil {
+		return err
+	}
+	return setPropagation(mnt, opts)
+}
+
+func newNetNS(s *specs.Spec) bool {
+	for _, ns := range s.Linux.Namespaces {
+		if ns.Type == specs.NetworkNamespace && ns.Path == "" {
+			return true
+		}
+	}
+	return false
+}
+
+func newFS(m specs.Mount, opts spec.MountOptions) (*os.File, error) {
+	kv := map[string]string{}
+	var flags []string
+	for _, d := range opts.Data {
+		if k, v, ok := strings.Cut(d, "="); ok {
+			kv[k] = v
+		} else {
+			flags = append(flags, d)
+		}
+	}
+	src := m.Source
+	if src == "" {
+		src = m.Type
+	}
+	return linux.NewFS(m.Type, src, kv, flags, opts.Attr)
+}
+
+func setPropagation(mnt *os.File, opts spec.MountOptions) error {
+	if opts.Propagation == 0 {
+		return nil
+	}
+	p := uint64(opts.Propagation &^ unix.MS_REC)
+	return linux.SetAttr(mnt, 0, 0, p, opts.Propagation&unix.MS_REC != 0)
+}
+
+func bindMount(root *os.File, m specs.Mount, opts spec.MountOptions) error {
+	st, err := os.Stat(m.Source)
+	if err != nil {
+		return fmt.Errorf("bind source: %w", err)
+	}
+	var target *os.File
+	if st.IsDir() {
+		target, err = pathrs.MkdirAll(root, m.Destination, 0o755)
+	} else {
+		target, err = pathrs.CreateFile(root, m.Destination)
+	}
+	if err != nil {
+		return err
+	}
+	defer target.Close()
+	tree, err := linux.CloneTree(unix.AT_FDCWD, m.Source, opts.Recursive || m.Type == "rbind")
+	if err != nil {
+		return err
+	}
+	defer tree.Close()
+	if opts.Attr != 0 || opts.ClearAttr&^unix.MOUNT_ATTR_RDONLY != 0 {
+		clr := opts.ClearAttr &^ unix.MOUNT_ATTR_RDONLY // never try to clear a locked ro
+		if err := linux.SetAttr(tree, opts.Attr, clr, 0, opts.RecursiveRO); err != nil {
+			return err
+		}
+	}
+	if err := linux.MoveMount(tree, target); err != nil {
+		return err
+	}
+	return setPropagation(tree, opts)
+}
+
+// cgroupMount gives the container a read-only view of its own cgroups (R-LSM-g).
+func cgroupMount(c *config.Init, root *os.File, m specs.Mount, opts spec.MountOptions) error {
+	target, err := pathrs.MkdirAll(root, m.Destination, 0o755)
+	if err != nil {
+		return err
+	}
+	defer target.Close()
+	if _, ok := c.CgroupDirs["unified"]; ok && len(c.CgroupDirs) == 1 {
+		mnt, err := linux.NewFS("cgroup2", "cgroup2", nil, nil, unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOEXEC)
+		if err != nil {
+			return err
+		}
+		defer mnt.Close()
+		return linux.MoveMount(mnt, target)
+	}
+	// v1 or hybrid: a tmpfs holding a read-only bind of each of our own cgroup directories.
+	tmp, err := linux.NewFS("tmpfs", "cgroup", map[string]string{"mode": "755"}, nil, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOEXEC)
+	if err != nil {
+		return err
+	}
+	defer tmp.Close()
+	if err := linux.MoveMount(tmp, target); err != nil {
+		return err
+	}
+	keys := make([]string, 0, len(c.CgroupDirs))
+	for k := range c.CgroupDirs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		name := strings.TrimPrefix(key, "name=")
+		sub := path.Join(m.Destination, name)
+		bm := specs.Mount{Source: c.CgroupDirs[key], Destination: sub, Type: "bind"}
+		if err := bindMount(root, bm, spec.MountOptions{Attr: unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV | unix.MOUNT_ATTR_NOEXEC}); err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				continue
+			}
+			return fmt.Errorf("cgroup %s: %w", key, err)
+		}
+	}
+	return linux.SetAttr(tmp, unix.MOUNT_ATTR_RDONLY, 0, 0, false)
+}

@@ -1,0 +1,73 @@
+package pathrs
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/trustbox/trustbox/internal/linux"
+)
+
+// Resolve is the resolution every container-path lookup uses: symlinks are
+// followed as if the rootfs were "/", and /proc magic links are refused.
+const Resolve = unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS
+
+// Open opens p inside root (an fd of the rootfs directory).
+func Open(root *os.File, p string, flags uint64) (*os.File, error) {
+	rel := strings.TrimLeft(path.Clean("/"+p), "/")
+	if rel == "" {
+		rel = "."
+	}
+	return linux.Openat2(int(root.Fd()), rel, flags, Resolve)
+}
+
+// MkdirAll makes directory p inside root, component by component, and returns
+// an O_PATH handle to it. Every component is resolved inside root, so a symlink
+// planted by the container can never lead the runtime out of it.
+func MkdirAll(root *os.File, p string, mode uint32) (*os.File, error) {
+	clean := path.Clean("/" + p)
+	if f, err := Open(root, clean, unix.O_PATH|unix.O_DIRECTORY); err == nil {
+		return f, nil
+	} else if !errors.Is(err, unix.ENOENT) {
+		return nil, err
+	}
+	parent, err := MkdirAll(root, path.Dir(clean), mode)
+	if err != nil {
+		return nil, err
+	}
+	defer parent.Close()
+	base := path.Base(clean)
+	if err := unix.Mkdirat(int(parent.Fd()), base, mode); err != nil && !errors.Is(err, unix.EEXIST) {
+		return nil, fmt.Errorf("mkdir %s in rootfs: %w", clean, err)
+	}
+	return Open(root, clean, unix.O_PATH|unix.O_DIRECTORY)
+}
+
+// CreateFile makes sure regular file p exists inside root (creating parents)
+// and returns an O_PATH handle to it. It never opens an existing file for
+// writing and refuses to reuse anything that is not a regular file or device.
+func CreateFile(root *os.File, p string) (*os.File, error) {
+	clean := path.Clean("/" + p)
+	if f, err := Open(root, clean, unix.O_PATH); err == nil {
+		return f, nil
+	} else if !errors.Is(err, unix.ENOENT) {
+		return nil, err
+	}
+	parent, err := MkdirAll(root, path.Dir(clean), 0o755)
+	if err != nil {
+		return nil, err
+	}
+	defer parent.Close()
+	fd, err := unix.Openat(int(parent.Fd()), path.Base(clean), unix.O_CREAT|unix.O_EXCL|unix.O_WRONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0o644)
+	if err != nil && !errors.Is(err, unix.EEXIST) {
+		return nil, fmt.Errorf("create %s in rootfs: %w", clean, err)
+	}
+	if err == nil {
+		unix.Close(fd)
+	}
+	return Open(root, clean, unix.O_PATH)
+}

@@ -1,0 +1,207 @@
+package runtime
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/trustbox/trustbox/internal/cgroups"
+	"github.com/trustbox/trustbox/internal/config"
+	"github.com/trustbox/trustbox/internal/exeseal"
+	"github.com/trustbox/trustbox/internal/policy"
+	"github.com/trustbox/trustbox/internal/spec"
+)
+
+// CreateOptions are runc's create/run flags.
+type CreateOptions struct {
+	ID            string
+	Bundle        string
+	PidFile       string
+	ConsoleSocket string
+	PreserveFds   int
+	NoPivot       bool
+	Stdin         *os.File
+	Stdout        *os.File
+	Stderr        *os.File
+	// Baseline hardens or refuses the config; nil means policy.Default().
+	Baseline *policy.Baseline
+	// Seccomp compiles the config's filter (nil: no filter is installed).
+	Seccomp func(*specs.Spec) ([]config.SockFilter, uint, error)
+	// Warn receives non-fatal findings (baseline decisions, unknown fields).
+	Warn func(string)
+}
+
+// Container is a created container whose init waits for start.
+type Container struct {
+	State *State
+	// Cmd is set when this process is init's parent (run), so it can wait.
+	Cmd *exec.Cmd
+	// Pty is the console master when the process has a terminal and no console socket was given.
+	Pty       *os.File
+	Decisions []policy.Decision
+}
+
+// Create sets up a container and leaves its init blocked until Start.
+func (r *Runtime) Create(o CreateOptions) (c *Container, err error) {
+	if err := CheckID(o.ID); err != nil {
+		return nil, err
+	}
+	b, err := spec.Load(o.Bundle)
+	if err != nil {
+		r.audit("refuse", o.ID, map[string]any{"reason": err.Error()})
+		return nil, err
+	}
+	if b.Spec.Process == nil {
+		return nil, fmt.Errorf("%s/config.json: process: missing (create needs a process to run)", b.Dir)
+	}
+	warn := o.Warn
+	if warn == nil {
+		warn = func(string) {}
+	}
+	for _, u := range b.Unknown {
+		warn(fmt.Sprintf("config.json: unknown field %q ignored (OCI: runtimes ignore unknown properties)", u))
+	}
+	base := o.Baseline
+	if base == nil {
+		base = policy.Default()
+	}
+	decisions := base.Apply(b.Spec)
+	if refused := policy.Refusals(decisions); len(refused) > 0 {
+		msgs := make([]string, len(refused))
+		for i, d := range refused {
+			msgs[i] = d.String()
+		}
+		err := fmt.Errorf("%s/config.json refused by the trustbox baseline: %s", b.Dir, strings.Join(msgs, "; "))
+		r.audit("refuse", o.ID, map[string]any{"reason": err.Error()})
+		return nil, err
+	}
+	for _, d := range decisions {
+		warn(fmt.Sprintf("baseline %s %s", d.Action, d.String()))
+	}
+	var filter []config.SockFilter
+	var sflags uint
+	if o.Seccomp != nil {
+		if filter, sflags, err = o.Seccomp(b.Spec); err != nil {
+			return nil, fmt.Errorf("%s/config.json: linux.seccomp: %w", b.Dir, err)
+		}
+	}
+	if err := os.MkdirAll(r.Root, 0o700); err != nil {
+		return nil, fmt.Errorf("state root %s: %w", r.Root, err)
+	}
+	if err := os.Mkdir(r.dir(o.ID), 0o700); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("container %s already exists", o.ID)
+		}
+		return nil, fmt.Errorf("state dir: %w", err)
+	}
+	var undo []func()
+	defer func() {
+		if err != nil {
+			for i := len(undo) - 1; i >= 0; i-- {
+				undo[i]()
+			}
+			r.audit("create-failed", o.ID, map[string]any{"error": err.Error()})
+		}
+	}()
+	undo = append(undo, func() { os.RemoveAll(r.dir(o.ID)) })
+	st := &State{
+		State: specs.State{Version: specs.Version, ID: o.ID, Status: "creating", Bundle: b.Dir,
+			Annotations: b.Spec.Annotations},
+		Created: time.Now().UTC(), Owner: "root", Rootfs: b.Rootfs, Spec: b.Spec,
+		UserNS: spec.HasNamespace(b.Spec, specs.UserNamespace),
+	}
+	cg, err := r.setupCgroup(st, b.Spec)
+	if err != nil {
+		return nil, err
+	}
+	undo = append(undo, func() { cg.Signal(unix.SIGKILL); waitEmpty(cg); cg.Destroy() })
+	ip := &initProc{r: r, o: &o, st: st, cg: cg, filter: filter, sflags: sflags}
+	c, err = ip.start()
+	if c != nil && c.Cmd != nil {
+		cmd := c.Cmd
+		undo = append(undo, func() { cmd.Process.Kill(); cmd.Wait() })
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.Decisions = decisions
+	if o.PidFile != "" {
+		if err := writePidFile(o.PidFile, st.Pid); err != nil {
+			return nil, err
+		}
+	}
+	r.audit("create", o.ID, map[string]any{"bundle": b.Dir, "pid": st.Pid, "userns": st.UserNS, "baseline": decisions})
+	return c, nil
+}
+
+func (r *Runtime) setupCgroup(st *State, s *specs.Spec) (*cgroups.Manager, error) {
+	path := s.Linux.CgroupsPath
+	if path == "" {
+		path = "/trustbox/" + st.ID
+	}
+	cg, err := cgroups.New(path)
+	if err != nil {
+		return nil, fmt.Errorf("linux.cgroupsPath: %w", err)
+	}
+	if err := cg.Create(); err != nil {
+		return nil, err
+	}
+	res := s.Linux.Resources
+	if res == nil {
+		res = &specs.LinuxResources{}
+		s.Linux.Resources = res
+	}
+	if len(res.Devices) == 0 {
+		res.Devices = cgroups.DefaultDevices() // deny all but the harmless nodes (R-TRUST-5)
+	} else {
+		res.Devices = append(res.Devices, cgroups.DefaultDevices()[1:]...) // as runc: the harmless nodes always work
+	}
+	if err := cg.Set(res); err != nil {
+		cg.Destroy()
+		return nil, fmt.Errorf("linux.resources: %w", err)
+	}
+	st.CgroupPath, st.CgroupDirs = cg.Path, cg.Dirs
+	return cg, nil
+}
+
+func writePidFile(path string, pid int) error {
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
+	if err := os.WriteFile(tmp, []byte(strconv.Itoa(pid)), 0o644); err != nil {
+		return fmt.Errorf("--pid-file: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("--pid-file: %w", err)
+	}
+	return nil
+}
+
+// sealedInit returns the command that re-execs the sealed copy of trustbox as init.
+func sealedInit(extra []*os.File, env []string) (*exec.Cmd, *os.File, error) {
+	mem, err := exeseal.Copy()
+	if err != nil {
+		return nil, nil, err
+	}
+	cmd := &exec.Cmd{
+		Path:        fmt.Sprintf("/proc/self/fd/%d", mem.Fd()),
+		Args:        []string{"trustbox", "init"},
+		Env:         env,
+		ExtraFiles:  extra,
+		SysProcAttr: &syscall.SysProcAttr{},
+	}
+	return cmd, mem, nil
+}
+
+func marshal(v any) []byte {
+	b, _ := json.Marshal(v)
+	return b
+}

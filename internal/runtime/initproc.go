@@ -1,0 +1,284 @@
+package runtime
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"syscall"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/trustbox/trustbox/internal/cgroups"
+	"github.com/trustbox/trustbox/internal/config"
+	"github.com/trustbox/trustbox/internal/linux"
+)
+
+var nsFlags = map[specs.LinuxNamespaceType]uintptr{
+	specs.PIDNamespace: unix.CLONE_NEWPID, specs.NetworkNamespace: unix.CLONE_NEWNET,
+	specs.MountNamespace: unix.CLONE_NEWNS, specs.IPCNamespace: unix.CLONE_NEWIPC,
+	specs.UTSNamespace: unix.CLONE_NEWUTS, specs.UserNamespace: unix.CLONE_NEWUSER,
+	specs.CgroupNamespace: unix.CLONE_NEWCGROUP, specs.TimeNamespace: unix.CLONE_NEWTIME,
+}
+
+// initProc drives one container init from fork to "ready".
+type initProc struct {
+	r      *Runtime
+	o      *CreateOptions
+	st     *State
+	cg     *cgroups.Manager
+	filter []config.SockFilter
+	sflags uint
+}
+
+func (ip *initProc) start() (*Container, error) {
+	s := ip.st.Spec
+	fifo, err := ip.makeFifo()
+	if err != nil {
+		return nil, err
+	}
+	defer fifo.Close()
+	parentSock, childSock, err := socketPair()
+	if err != nil {
+		return nil, err
+	}
+	defer parentSock.Close()
+	extra := []*os.File{childSock, fifo}
+	for i := 0; i < ip.o.PreserveFds; i++ {
+		extra = append(extra, os.NewFile(uintptr(3+i), "preserved"))
+	}
+	cmd, mem, err := sealedInit(extra, []string{"_TRUSTBOX_PRESERVE_FDS=" + strconv.Itoa(ip.o.PreserveFds)})
+	if err != nil {
+		childSock.Close()
+		return nil, err
+	}
+	defer mem.Close()
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = orStd(ip.o.Stdin, os.Stdin), orStd(ip.o.Stdout, os.Stdout), orStd(ip.o.Stderr, os.Stderr)
+	if err := ip.namespaces(cmd.SysProcAttr); err != nil {
+		childSock.Close()
+		return nil, err
+	}
+	err = cmd.Start()
+	childSock.Close()
+	if err != nil {
+		return nil, fmt.Errorf("start init: %w", err)
+	}
+	c := &Container{State: ip.st, Cmd: cmd}
+	ip.st.Pid = cmd.Process.Pid
+	if ip.st.StartTime, _, err = procStat(ip.st.Pid); err != nil {
+		return c, fmt.Errorf("init exited at once: %w", err)
+	}
+	if err := ip.cg.Add(ip.st.Pid); err != nil {
+		return c, err
+	}
+	if p := s.Process; p.OOMScoreAdj != nil {
+		if err := os.WriteFile(fmt.Sprintf("/proc/%d/oom_score_adj", ip.st.Pid), []byte(strconv.Itoa(*p.OOMScoreAdj)), 0); err != nil {
+			return c, fmt.Errorf("process.oomScoreAdj: %w", err)
+		}
+	}
+	ip.st.Status = specs.StateCreating
+	cfg := config.Init{ID: ip.st.ID, Spec: s, Rootfs: ip.st.Rootfs, NoPivot: ip.o.NoPivot,
+		CgroupDirs: ip.cg.Dirs, UserNS: ip.st.UserNS, State: marshal(ip.st.State),
+		Seccomp: ip.filter, SeccompFlags: ip.sflags}
+	if err := ip.sendConfig(parentSock, &cfg); err != nil {
+		return c, err
+	}
+	if err := ip.awaitReady(parentSock, c); err != nil {
+		return c, err
+	}
+	ip.st.Status = specs.StateCreated
+	if err := runHostHooks(s.Hooks, "prestart", marshal(ip.st.State)); err != nil {
+		return c, err
+	}
+	if err := runHostHooks(s.Hooks, "createRuntime", marshal(ip.st.State)); err != nil {
+		return c, err
+	}
+	return c, ip.r.save(ip.st)
+}
+
+func orStd(f, def *os.File) *os.File {
+	if f != nil {
+		return f
+	}
+	return def
+}
+
+// namespaces asks the kernel for every new namespace at clone time and maps ids.
+func (ip *initProc) namespaces(attr *syscall.SysProcAttr) error {
+	s := ip.st.Spec
+	for _, ns := range s.Linux.Namespaces {
+		if ns.Path != "" {
+			return fmt.Errorf("linux.namespaces: joining the %s namespace at %s is not supported yet", ns.Type, ns.Path)
+		}
+		attr.Cloneflags |= nsFlags[ns.Type]
+	}
+	for _, m := range s.Linux.UIDMappings {
+		attr.UidMappings = append(attr.UidMappings, syscall.SysProcIDMap{ContainerID: int(m.ContainerID), HostID: int(m.HostID), Size: int(m.Size)})
+	}
+	for _, m := range s.Linux.GIDMappings {
+		attr.GidMappings = append(attr.GidMappings, syscall.SysProcIDMap{ContainerID: int(m.ContainerID), HostID: int(m.HostID), Size: int(m.Size)})
+	}
+	attr.GidMappingsEnableSetgroups = true
+	if len(attr.UidMappings) > 0 {
+		// Become the namespace's root: the host uid 0 we run as is not mapped in it.
+		attr.Credential = &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: true}
+	}
+	return nil
+}
+
+// makeFifo creates the exec fifo that holds init until start, owned by the
+// container's root so init can reopen it from inside its user namespace.
+func (ip *initProc) makeFifo() (*os.File, error) {
+	path := ip.r.dir(ip.st.ID) + "/exec.fifo"
+	if err := unix.Mkfifo(path, 0o600); err != nil {
+		return nil, fmt.Errorf("exec fifo: %w", err)
+	}
+	uid, gid := hostID(ip.st.Spec.Linux.UIDMappings, 0), hostID(ip.st.Spec.Linux.GIDMappings, 0)
+	if err := os.Chown(path, uid, gid); err != nil {
+		return nil, fmt.Errorf("exec fifo: %w", err)
+	}
+	f, err := os.OpenFile(path, unix.O_PATH, 0)
+	if err != nil {
+		return nil, fmt.Errorf("exec fifo: %w", err)
+	}
+	return f, nil
+}
+
+// hostID maps a container id to the host through a mapping (identity without one).
+func hostID(maps []specs.LinuxIDMapping, id uint32) int {
+	for _, m := range maps {
+		if id >= m.ContainerID && id < m.ContainerID+m.Size {
+			return int(m.HostID + id - m.ContainerID)
+		}
+	}
+	return int(id)
+}
+
+func socketPair() (*os.File, *os.File, error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("socketpair: %w", err)
+	}
+	return os.NewFile(uintptr(fds[0]), "sync-parent"), os.NewFile(uintptr(fds[1]), "sync-child"), nil
+}
+
+// awaitReady reads init's messages until it is ready, forwarding a pty master if one arrives.
+func (ip *initProc) awaitReady(sock *os.File, c *Container) error {
+	for {
+		m, fd, err := recvMsg(sock)
+		if err != nil {
+			return fmt.Errorf("container init: %w", err)
+		}
+		switch m.Type {
+		case "ready":
+			return nil
+		case "error":
+			return errors.New(m.Error)
+		case "pty":
+			pty := os.NewFile(uintptr(fd), "pty-master")
+			if ip.o.ConsoleSocket == "" {
+				c.Pty = pty
+				continue
+			}
+			err := sendConsole(ip.o.ConsoleSocket, pty)
+			pty.Close()
+			if err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("container init: unexpected message %q", m.Type)
+		}
+	}
+}
+
+func recvMsg(sock *os.File) (config.Message, int, error) {
+	var m config.Message
+	buf := make([]byte, 64<<10)
+	oob := make([]byte, unix.CmsgSpace(4))
+	n, oobn, _, _, err := unix.Recvmsg(int(sock.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
+	if err != nil {
+		return m, -1, err
+	}
+	if n == 0 {
+		return m, -1, io.ErrUnexpectedEOF
+	}
+	fd := -1
+	if oobn > 0 {
+		if cmsgs, err := unix.ParseSocketControlMessage(oob[:oobn]); err == nil && len(cmsgs) > 0 {
+			if fds, err := unix.ParseUnixRights(&cmsgs[0]); err == nil && len(fds) > 0 {
+				fd = fds[0]
+			}
+		}
+	}
+	if err := json.Unmarshal(buf[:n], &m); err != nil {
+		return m, fd, fmt.Errorf("bad message from init: %w", err)
+	}
+	return m, fd, nil
+}
+
+// sendConsole passes the pty master to --console-socket (runc's protocol: SCM_RIGHTS).
+func sendConsole(path string, pty *os.File) error {
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("--console-socket: %w", err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Connect(fd, &unix.SockaddrUnix{Name: path}); err != nil {
+		return fmt.Errorf("--console-socket %s: %w", path, err)
+	}
+	if err := unix.Sendmsg(fd, []byte("/dev/ptmx"), unix.UnixRights(int(pty.Fd())), nil, 0); err != nil {
+		return fmt.Errorf("--console-socket %s: %w", path, err)
+	}
+	return nil
+}
+
+// sendConfig sends init its config and, when the container's root must see
+// the image's root-owned files as its own, an id-mapped mount of the rootfs:
+// only host root can create it, and only after init's user namespace exists.
+func (ip *initProc) sendConfig(sock *os.File, cfg *config.Init) error {
+	var oob []byte
+	if ip.needIdmap() {
+		mnt, err := idmappedRootfs(ip.st.Rootfs, ip.st.Pid)
+		if err != nil {
+			return err
+		}
+		defer mnt.Close()
+		cfg.RootfsIdmapped = true
+		oob = unix.UnixRights(int(mnt.Fd()))
+	}
+	if err := unix.Sendmsg(int(sock.Fd()), marshal(cfg), oob, nil, 0); err != nil {
+		return fmt.Errorf("send init config: %w", err)
+	}
+	return nil
+}
+
+// needIdmap: a new user namespace maps container root away from host root,
+// yet the rootfs is owned by host root (an unprepared image).
+func (ip *initProc) needIdmap() bool {
+	if !ip.st.UserNS || len(ip.st.Spec.Linux.UIDMappings) == 0 || hostID(ip.st.Spec.Linux.UIDMappings, 0) == 0 {
+		return false
+	}
+	var st unix.Stat_t
+	return unix.Stat(ip.st.Rootfs, &st) == nil && st.Uid == 0
+}
+
+func idmappedRootfs(rootfs string, pid int) (*os.File, error) {
+	userns, err := os.Open(fmt.Sprintf("/proc/%d/ns/user", pid))
+	if err != nil {
+		return nil, fmt.Errorf("id-mapped rootfs: %w", err)
+	}
+	defer userns.Close()
+	mnt, err := linux.CloneTree(unix.AT_FDCWD, rootfs, false)
+	if err != nil {
+		return nil, fmt.Errorf("id-mapped rootfs: %w", err)
+	}
+	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_IDMAP, Userns_fd: uint64(userns.Fd())}
+	if err := unix.MountSetattr(int(mnt.Fd()), "", unix.AT_EMPTY_PATH, &attr); err != nil {
+		mnt.Close()
+		return nil, fmt.Errorf("id-mapped rootfs %s: %w (the filesystem may not support id-mapped mounts)", rootfs, err)
+	}
+	return mnt, nil
+}

@@ -1,0 +1,226 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/trustbox/trustbox/internal/cgroups"
+	"github.com/trustbox/trustbox/internal/linux"
+)
+
+func (r *Runtime) cgroup(st *State) (*cgroups.Manager, error) {
+	return cgroups.Load(st.CgroupPath, st.CgroupDirs)
+}
+
+// Start releases a created container's init to exec the workload.
+func (r *Runtime) Start(id string) error {
+	unlock, err := r.lock(id)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	st, err := r.Load(id)
+	if err != nil {
+		return err
+	}
+	if st.Status != specs.StateCreated {
+		return fmt.Errorf("container %s is %s: only a created container can be started", id, st.Status)
+	}
+	path := filepath.Join(r.dir(id), "exec.fifo")
+	f, err := os.OpenFile(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("start %s: exec fifo: %w", id, err)
+	}
+	defer f.Close()
+	pidfd, err := linux.PidfdOpen(st.Pid)
+	if err != nil {
+		return fmt.Errorf("start %s: init is gone: %w", id, err)
+	}
+	defer unix.Close(pidfd)
+	fds := []unix.PollFd{{Fd: int32(f.Fd()), Events: unix.POLLIN}, {Fd: int32(pidfd), Events: unix.POLLIN}}
+	if err := linux.Retry(func() error { _, e := unix.Poll(fds, -1); return e }); err != nil {
+		return fmt.Errorf("start %s: %w", id, err)
+	}
+	if fds[0].Revents&unix.POLLIN == 0 {
+		return fmt.Errorf("start %s: container init exited before start", id)
+	}
+	if err := os.Remove(path); err != nil {
+		return fmt.Errorf("start %s: %w", id, err)
+	}
+	st.Status = specs.StateRunning
+	r.audit("start", id, map[string]any{"pid": st.Pid})
+	if err := runHostHooks(st.Spec.Hooks, "poststart", marshal(st.State)); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Kill sends sig to the container's init, or to every process with all.
+func (r *Runtime) Kill(id string, sig unix.Signal, all bool) error {
+	st, err := r.Load(id)
+	if err != nil {
+		return err
+	}
+	r.audit("kill", id, map[string]any{"signal": int(sig), "all": all})
+	if all {
+		cg, err := r.cgroup(st)
+		if err != nil {
+			return err
+		}
+		return cg.Signal(sig)
+	}
+	if st.Status == specs.StateStopped {
+		return fmt.Errorf("container %s is not running", id)
+	}
+	return signalInit(st, sig)
+}
+
+// signalInit signals through a pidfd checked against the saved start time, so a recycled pid is never hit.
+func signalInit(st *State, sig unix.Signal) error {
+	pidfd, err := linux.PidfdOpen(st.Pid)
+	if err != nil {
+		return fmt.Errorf("container %s: %w", st.ID, err)
+	}
+	defer unix.Close(pidfd)
+	if !alive(st.Pid, st.StartTime) {
+		return fmt.Errorf("container %s is not running", st.ID)
+	}
+	if err := unix.PidfdSendSignal(pidfd, sig, nil, 0); err != nil {
+		return fmt.Errorf("signal container %s: %w", st.ID, err)
+	}
+	return nil
+}
+
+// Delete removes a stopped container; force kills a live one first.
+func (r *Runtime) Delete(id string, force bool) error {
+	if err := CheckID(id); err != nil {
+		return err
+	}
+	unlock, err := r.lock(id)
+	if errors.Is(err, ErrNotExist) && force {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	st, err := r.Load(id)
+	if err != nil {
+		if force {
+			return os.RemoveAll(r.dir(id))
+		}
+		return err
+	}
+	if st.Status != specs.StateStopped && st.Status != specs.StateCreated && !force {
+		return fmt.Errorf("container %s is %s: stop it first or use --force", id, st.Status)
+	}
+	cg, err := r.cgroup(st)
+	if err == nil {
+		if st.Status == "paused" {
+			_ = cg.Thaw()
+		}
+		_ = cg.Signal(unix.SIGKILL)
+		if st.Status != specs.StateStopped {
+			_ = signalInit(st, unix.SIGKILL)
+		}
+		waitEmpty(cg)
+		if err := cg.Destroy(); err != nil {
+			return err
+		}
+	}
+	if st.Spec != nil {
+		st.Status = specs.StateStopped
+		if err := runHostHooks(st.Spec.Hooks, "poststop", marshal(st.State)); err != nil {
+			r.audit("hook-failed", id, map[string]any{"error": err.Error()})
+		}
+	}
+	if err := os.RemoveAll(r.dir(id)); err != nil {
+		return fmt.Errorf("delete %s: %w", id, err)
+	}
+	r.audit("delete", id, map[string]any{"force": force})
+	return nil
+}
+
+// waitEmpty waits (bounded) until the cgroup has no processes left. The v1
+// hierarchy offers no event for that, so it polls with backoff.
+func waitEmpty(cg *cgroups.Manager) {
+	delay := 100 * time.Microsecond
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+		pids, err := cg.Pids()
+		if err != nil || len(pids) == 0 {
+			return
+		}
+		time.Sleep(delay)
+		delay = min(delay*2, 20*time.Millisecond)
+	}
+}
+
+// Pids lists the container's processes (ps).
+func (r *Runtime) Pids(id string) ([]int, error) {
+	st, err := r.Load(id)
+	if err != nil {
+		return nil, err
+	}
+	cg, err := r.cgroup(st)
+	if err != nil {
+		return nil, err
+	}
+	return cg.Pids()
+}
+
+// Pause freezes every process of the container; Resume thaws it.
+func (r *Runtime) Pause(id string) error  { return r.freeze(id, true) }
+func (r *Runtime) Resume(id string) error { return r.freeze(id, false) }
+
+func (r *Runtime) freeze(id string, on bool) error {
+	st, err := r.Load(id)
+	if err != nil {
+		return err
+	}
+	want := map[bool]specs.ContainerState{true: specs.StateRunning, false: "paused"}[on]
+	if st.Status != want {
+		return fmt.Errorf("container %s is %s, not %s", id, st.Status, want)
+	}
+	cg, err := r.cgroup(st)
+	if err != nil {
+		return err
+	}
+	r.audit(map[bool]string{true: "pause", false: "resume"}[on], id, nil)
+	if on {
+		return cg.Freeze()
+	}
+	return cg.Thaw()
+}
+
+// Update applies new resource limits to a live container.
+func (r *Runtime) Update(id string, res *specs.LinuxResources) error {
+	st, err := r.Load(id)
+	if err != nil {
+		return err
+	}
+	cg, err := r.cgroup(st)
+	if err != nil {
+		return err
+	}
+	r.audit("update", id, map[string]any{"resources": res})
+	return cg.Set(res)
+}
+
+// Stats returns the container's cgroup statistics.
+func (r *Runtime) Stats(id string) (cgroups.Stats, error) {
+	st, err := r.Load(id)
+	if err != nil {
+		return cgroups.Stats{}, err
+	}
+	cg, err := r.cgroup(st)
+	if err != nil {
+		return cgroups.Stats{}, err
+	}
+	return cg.Stats(), nil
+}

@@ -1,0 +1,165 @@
+package runtime
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// State is what trustbox keeps about one container (state.json, mode 0600).
+type State struct {
+	specs.State
+	Created    time.Time         `json:"created"`
+	Owner      string            `json:"owner"`
+	StartTime  uint64            `json:"pidStartTime"` // guards against pid reuse
+	CgroupPath string            `json:"cgroupPath"`
+	CgroupDirs map[string]string `json:"cgroupDirs"`
+	Rootfs     string            `json:"rootfs"`
+	UserNS     bool              `json:"userns"`
+	Spec       *specs.Spec       `json:"spec"`
+}
+
+// Runtime is a state root (runc's --root).
+type Runtime struct {
+	Root string
+	// Audit receives one event per lifecycle operation (R-OPS-2); may be nil.
+	Audit func(event string, id string, fields map[string]any)
+}
+
+var validID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}$`)
+
+// CheckID refuses IDs that could escape the state root or confuse tools.
+func CheckID(id string) error {
+	if !validID.MatchString(id) || strings.Contains(id, "..") {
+		return fmt.Errorf("container ID %q: use 1-128 letters, digits and _.+- (not starting with a symbol)", id)
+	}
+	return nil
+}
+
+func (r *Runtime) dir(id string) string { return filepath.Join(r.Root, id) }
+
+// ErrNotExist is returned for unknown container IDs.
+var ErrNotExist = errors.New("container does not exist")
+
+// Load reads a container's state and refreshes its status from the kernel.
+func (r *Runtime) Load(id string) (*State, error) {
+	if err := CheckID(id); err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(filepath.Join(r.dir(id), "state.json"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("container %s: %w", id, ErrNotExist)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("container %s: %w", id, err)
+	}
+	var st State
+	if err := json.Unmarshal(data, &st); err != nil {
+		return nil, fmt.Errorf("container %s: corrupt state.json: %w", id, err)
+	}
+	st.Status = r.status(&st)
+	return &st, nil
+}
+
+func (r *Runtime) save(st *State) error {
+	data, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(r.dir(st.ID), ".state.json.tmp")
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return fmt.Errorf("save state: %w", err)
+	}
+	return os.Rename(tmp, filepath.Join(r.dir(st.ID), "state.json"))
+}
+
+// status derives the OCI status from the live process, the exec fifo and the freezer.
+func (r *Runtime) status(st *State) specs.ContainerState {
+	if st.Pid <= 0 || !alive(st.Pid, st.StartTime) {
+		return specs.StateStopped
+	}
+	if _, err := os.Stat(filepath.Join(r.dir(st.ID), "exec.fifo")); err == nil {
+		return specs.StateCreated
+	}
+	if m, err := r.cgroup(st); err == nil && m.Frozen() {
+		return "paused"
+	}
+	return specs.StateRunning
+}
+
+// alive reports whether pid still runs and is the same process (same start time), not a zombie.
+func alive(pid int, start uint64) bool {
+	s, state, err := procStat(pid)
+	return err == nil && s == start && state != "Z" && state != "X"
+}
+
+// procStat returns a process's start time (field 22) and state (field 3).
+func procStat(pid int) (uint64, string, error) {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, "", err
+	}
+	s := string(data)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, "", fmt.Errorf("malformed /proc/%d/stat", pid)
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 20 {
+		return 0, "", fmt.Errorf("malformed /proc/%d/stat", pid)
+	}
+	v, err := strconv.ParseUint(f[19], 10, 64)
+	return v, f[0], err
+}
+
+// List returns every container under the root.
+func (r *Runtime) List() ([]*State, error) {
+	ents, err := os.ReadDir(r.Root)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []*State
+	for _, e := range ents {
+		if !e.IsDir() || CheckID(e.Name()) != nil {
+			continue
+		}
+		if st, err := r.Load(e.Name()); err == nil {
+			out = append(out, st)
+		}
+	}
+	return out, nil
+}
+
+// lock takes an exclusive flock on the container's directory for one operation.
+func (r *Runtime) lock(id string) (func(), error) {
+	fd, err := unix.Open(r.dir(id), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			return nil, fmt.Errorf("container %s: %w", id, ErrNotExist)
+		}
+		return nil, fmt.Errorf("lock container %s: %w", id, err)
+	}
+	if err := unix.Flock(fd, unix.LOCK_EX); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("lock container %s: %w", id, err)
+	}
+	return func() { unix.Close(fd) }, nil
+}
+
+func (r *Runtime) audit(event, id string, fields map[string]any) {
+	if r.Audit != nil {
+		r.Audit(event, id, fields)
+	}
+}

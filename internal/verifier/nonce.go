@@ -1,0 +1,49 @@
+package verifier
+
+import (
+	"crypto/subtle"
+	"encoding/hex"
+	"fmt"
+	"sync"
+)
+
+// NonceStore remembers nonces already answered, so one cannot be replayed.
+type NonceStore interface {
+	// Use records nonce and reports whether it was fresh.
+	Use(nonce []byte) bool
+}
+
+// MemoryNonces is an in-process NonceStore.
+type MemoryNonces struct {
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+// Use implements NonceStore.
+func (m *MemoryNonces) Use(nonce []byte) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.seen == nil {
+		m.seen = map[string]bool{}
+	}
+	k := hex.EncodeToString(nonce)
+	if m.seen[k] {
+		return false
+	}
+	m.seen[k] = true
+	return true
+}
+
+// checkNonce: the quote must answer this verifier's challenge, once.
+func checkNonce(q *quoted, opts Options) error {
+	if len(opts.Nonce) == 0 {
+		return refusal("no nonce given: the verifier must issue one to detect replays")
+	}
+	if subtle.ConstantTimeCompare(q.nonce, opts.Nonce) != 1 {
+		return refusal(fmt.Sprintf("nonce mismatch: quote answers %x, expected %x (replayed evidence)", q.nonce, opts.Nonce))
+	}
+	if opts.Seen != nil && !opts.Seen.Use(opts.Nonce) {
+		return refusal(fmt.Sprintf("replayed nonce: %x was already used", opts.Nonce))
+	}
+	return nil
+}

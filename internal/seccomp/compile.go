@@ -29,7 +29,7 @@ type Options struct {
 	// calls (newer than the profile) get ENOSYS so that libc falls back to
 	// older calls, as runc does; kill and trap defaults stay as they are.
 	DefaultForUnknown bool
-	Ptrace        PtracePolicy
+	Ptrace            PtracePolicy
 }
 
 // Program is a compiled filter ready for seccomp(2).

@@ -15,6 +15,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	MaybeLearnChild()
 	if scenario := os.Getenv("TRUSTBOX_SECCOMP_CHILD"); scenario != "" {
 		os.Exit(childMain(scenario))
 	}

@@ -37,7 +37,6 @@ func launchEvents(t testing.TB) []attestapi.Event {
 	return ev
 }
 
-
 // tpm2_eventlog (tpm2-tools) parses the log and replays PCRs 8-13 to our values.
 func TestTPM2EventlogParses(t *testing.T) {
 	testutil.RequiresBinary(t, "tpm2_eventlog")
@@ -114,5 +113,3 @@ func TestCanonical(t *testing.T) {
 		t.Error("trailing document accepted")
 	}
 }
-
-

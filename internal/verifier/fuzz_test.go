@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/trustbox/trustbox/internal/verifier"
 	"github.com/trustbox/trustbox/pkg/attestapi"
@@ -26,7 +27,14 @@ func FuzzAppraise(f *testing.F) {
 		if n := len(ev.Chain); n > 0 {
 			p.TrustedRoots = []string{string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ev.Chain[n-1]}))}
 		}
-		v := verifier.Appraise(ev, verifier.Options{Policy: p, Nonce: nonce})
+		done := make(chan attestapi.Verdict, 1)
+		go func() { done <- verifier.Appraise(ev, verifier.Options{Policy: p, Nonce: nonce}) }()
+		var v attestapi.Verdict
+		select {
+		case v = <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("Appraise did not return within 5s on %q", doc)
+		}
 		if v.Trusted && len(v.Reasons) > 0 {
 			t.Fatalf("trusted verdict with reasons %v", v.Reasons)
 		}

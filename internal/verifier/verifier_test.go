@@ -118,7 +118,9 @@ func TestAppraise(t *testing.T) {
 		want   string // "" = trusted
 	}{
 		{"good", func(*attestapi.Evidence, *attestapi.Policy, *verifier.Options) {}, ""},
-		{"replayed nonce", func(_ *attestapi.Evidence, _ *attestapi.Policy, o *verifier.Options) { o.Nonce = []byte("a fresh nonce") }, "nonce mismatch"},
+		{"replayed nonce", func(_ *attestapi.Evidence, _ *attestapi.Policy, o *verifier.Options) {
+			o.Nonce = []byte("a fresh nonce")
+		}, "nonce mismatch"},
 		{"tampered event data", func(ev *attestapi.Evidence, _ *attestapi.Policy, _ *verifier.Options) {
 			ev.EventLog = []byte(strings.Replace(string(ev.EventLog), "sha256:good", "sha256:evil", 1))
 		}, "tampered event data"},

@@ -3,6 +3,8 @@ package seccomp
 import (
 	"encoding/json"
 	"fmt"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // MarshalJSON writes the profile in Docker's seccomp JSON, which Parse,
@@ -45,4 +47,32 @@ func actionWire(a Action) (string, *uint) {
 		return name, &v
 	}
 	return name, nil
+}
+
+// ToOCI resolves Docker's includes, excludes and archMap for env, as
+// Docker, containerd and Podman do before writing config.json, and returns
+// the runtime spec's linux.seccomp object.
+func (p *Profile) ToOCI(env Env) (*specs.LinuxSeccomp, error) {
+	env = env.withDefaults()
+	k, err := parseKernel(env.Kernel)
+	if err != nil {
+		return nil, fmt.Errorf("resolve seccomp profile: %w", err)
+	}
+	q := &Profile{DefaultAction: p.DefaultAction, Architectures: p.filterArches(env.Arch), Flags: p.Flags,
+		ListenerPath: p.ListenerPath, ListenerMetadata: p.ListenerMetadata}
+	for _, r := range p.Rules {
+		if r.applies(env, k) {
+			r.Includes, r.Excludes, r.Comment = Cond{}, Cond{}, ""
+			q.Rules = append(q.Rules, r)
+		}
+	}
+	data, err := q.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	var out specs.LinuxSeccomp
+	if err := json.Unmarshal(data, &out); err != nil {
+		return nil, fmt.Errorf("convert seccomp profile to OCI: %w", err)
+	}
+	return &out, nil
 }

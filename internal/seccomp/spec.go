@@ -1,0 +1,78 @@
+package seccomp
+
+import (
+	"fmt"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/trustbox/trustbox/internal/config"
+)
+
+// SpecOptions are the runtime's choices for compiling a container's filter.
+type SpecOptions struct {
+	// Default names the built-in profile used when config.json has no
+	// linux.seccomp ("default" for secure-by-default; "" installs none).
+	Default string
+	// Ptrace is R-LSM-e's policy; engines' default profiles (Docker,
+	// containerd, Podman) allow ptrace, so PtraceDeny keeps them running.
+	Ptrace PtracePolicy
+	// Kernel overrides the running kernel's version for minKernel rules.
+	Kernel string
+}
+
+// CompileSpec compiles the spec's linux.seccomp (or the Default built-in)
+// for the container's bounding capabilities. A nil program means no filter.
+// notes are the decisions the caller must log (ptrace override or denial).
+func CompileSpec(s *specs.Spec, o SpecOptions) (prog *Program, notes []string, err error) {
+	var p *Profile
+	switch {
+	case s.Linux != nil && s.Linux.Seccomp != nil:
+		if p, err = FromOCI(s.Linux.Seccomp); err != nil {
+			return nil, nil, err
+		}
+	case o.Default != "":
+		if p, err = Builtin(o.Default); err != nil {
+			return nil, nil, err
+		}
+	default:
+		return nil, nil, nil
+	}
+	env := Env{Kernel: o.Kernel}
+	if s.Process != nil && s.Process.Capabilities != nil {
+		env.Caps = s.Process.Capabilities.Bounding
+	}
+	prog, err = Compile(p, Options{Env: env, Ptrace: o.Ptrace})
+	if err != nil {
+		return nil, nil, err
+	}
+	if prog.NeedsListener() {
+		return nil, nil, fmt.Errorf("SCMP_ACT_NOTIFY needs the listener hand-off to listenerPath %q, which trustbox's runtime does not do yet", p.ListenerPath)
+	}
+	prog.Flags |= unix.SECCOMP_FILTER_FLAG_TSYNC
+	return prog, prog.Notes, nil
+}
+
+// SpecCompiler adapts CompileSpec to the runtime's CreateOptions.Seccomp
+// hook; logf receives the notes (explicit overrides are logged, R-LSM-e).
+func SpecCompiler(o SpecOptions, logf func(string)) func(*specs.Spec) ([]config.SockFilter, uint, error) {
+	return func(s *specs.Spec) ([]config.SockFilter, uint, error) {
+		prog, notes, err := CompileSpec(s, o)
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, n := range notes {
+			if logf != nil {
+				logf("seccomp: " + n)
+			}
+		}
+		if prog == nil {
+			return nil, 0, nil
+		}
+		out := make([]config.SockFilter, len(prog.Filter))
+		for i, in := range prog.Filter {
+			out[i] = config.SockFilter{Code: in.Code, Jt: in.Jt, Jf: in.Jf, K: in.K}
+		}
+		return out, prog.Flags, nil
+	}
+}

@@ -141,7 +141,9 @@ func Generate(recs []Recorded, template string, strict bool) (*Profile, []Additi
 		}
 	}
 	sort.Strings(names)
-	sort.SliceStable(adds, func(i, j int) bool { return adds[i].Source < adds[j].Source || adds[i].Source == adds[j].Source && adds[i].Call < adds[j].Call })
+	sort.SliceStable(adds, func(i, j int) bool {
+		return adds[i].Source < adds[j].Source || adds[i].Source == adds[j].Source && adds[i].Call < adds[j].Call
+	})
 	p.Rules[0] = Rule{Names: names, Action: Action{Kind: Allow}, Comment: fmt.Sprintf("generated from %d recording(s) and template %q", len(recs), template)}
 	return numbered(p), adds, nil
 }

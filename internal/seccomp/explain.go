@@ -15,9 +15,17 @@ var auditNames = map[uint32]string{
 // Explain writes the program as numbered, annotated instructions: which
 // field is loaded, which arch or call a constant names, what each return does.
 func Explain(w io.Writer, prog []unix.SockFilter) error {
+	// Each architecture's section starts where its arch comparison jumps.
+	sections := map[int]uint32{}
+	for pc := 1; pc < len(prog) && prog[pc].Code == jeq && prog[0].K == 4; pc++ {
+		sections[pc+1+int(prog[pc].Jt)] = prog[pc].K
+	}
 	var arch uint32
 	var field uint32 // last loaded seccomp_data offset
 	for pc, in := range prog {
+		if a, ok := sections[pc]; ok {
+			arch = a
+		}
 		var text, note string
 		switch {
 		case in.Code == unix.BPF_LD|unix.BPF_W|unix.BPF_ABS:
@@ -34,7 +42,6 @@ func Explain(w io.Writer, prog []unix.SockFilter) error {
 			text = fmt.Sprintf("%-4s %#x -> %d, %d", op, in.K, pc+1+int(in.Jt), pc+1+int(in.Jf))
 			switch field {
 			case 4:
-				arch = in.K
 				note = auditNames[in.K]
 			case 0:
 				note = callNote(arch, in.K)

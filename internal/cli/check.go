@@ -29,7 +29,7 @@ func init() {
 		setup: func(g *Global, fs *flag.FlagSet) func(args []string) error {
 			cf := &checkFlags{format: "text", hostRoot: "/"}
 			cf.define(fs)
-			return func(args []string) error { return runCheck(g.Stdout, cf, args) }
+			return func(args []string) error { return runCheck(g.Stdout, cf, g.Root, args) }
 		}})
 }
 
@@ -51,7 +51,7 @@ func (c *checkFlags) interleaved(args []string) ([]string, error) {
 	return pos, nil
 }
 
-func runCheck(w io.Writer, cf *checkFlags, args []string) error {
+func runCheck(w io.Writer, cf *checkFlags, stateRoot string, args []string) error {
 	pos, err := cf.interleaved(args)
 	if err != nil {
 		return fmt.Errorf("check: %w", err)
@@ -63,7 +63,7 @@ func runCheck(w io.Writer, cf *checkFlags, args []string) error {
 	var rep *findings.Report
 	switch {
 	case pos[0] == "host" && len(pos) == 1:
-		rep, err = hostaudit.Run(hostaudit.Options{Root: cf.hostRoot, Only: only, Skip: skip, Version: Version})
+		rep, err = hostaudit.Run(hostaudit.Options{Root: cf.hostRoot, StateRoot: stateRoot, Only: only, Skip: skip, Version: Version})
 	case pos[0] == "bundle" && len(pos) == 2:
 		rep, err = bundlecheck.CheckBundle(pos[1], bundlecheck.Options{Only: only, Skip: skip, Version: Version})
 	case pos[0] == "config" && len(pos) == 2:

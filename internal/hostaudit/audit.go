@@ -25,6 +25,9 @@ type Options struct {
 	// Probe answers the questions no file does (LSM list, Landlock ABI).
 	// When nil, the live kernel is probed if Root is "/", else nothing is.
 	Probe Prober
+	// StateRoot is trustbox's --root on the audited host; DefaultStateRoot
+	// when empty.
+	StateRoot string
 	// Version is the trustbox version written into the report.
 	Version string
 }
@@ -87,6 +90,10 @@ func Run(opts Options) (*findings.Report, error) {
 		if abs == "/" {
 			s.probe = liveProbe{}
 		}
+	}
+	s.stateRoot = opts.StateRoot
+	if s.stateRoot == "" {
+		s.stateRoot = DefaultStateRoot
 	}
 	s.now = time.Now()
 	if opts.Now != nil {

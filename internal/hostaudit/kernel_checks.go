@@ -36,8 +36,12 @@ func checkKernelBranch(s *source) result {
 	seen := "kernel " + rel + " (branch " + branch + ")"
 	distro := ""
 	if osr, err := s.osRelease(); err == nil {
-		key := osr["ID"] + " " + osr["VERSION_ID"]
-		if b, ok := distroKernels[key]; ok {
+		b, ok := distroKernels[osr["ID"]+" "+osr["VERSION_ID"]]
+		if !ok { // RHEL-like minor releases share the major release's kernel
+			major, _, _ := strings.Cut(osr["VERSION_ID"], ".")
+			b, ok = distroKernels[osr["ID"]+" "+major]
+		}
+		if ok {
 			if b == branch {
 				return result{level: findings.Pass, seen: seen + ": the branch " + osr["PRETTY_NAME"] + " maintains", where: p}
 			}

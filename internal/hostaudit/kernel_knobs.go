@@ -66,11 +66,12 @@ func orNone(v string) string {
 
 // ParseLockdown returns the bracketed mode of /sys/kernel/security/lockdown.
 func ParseLockdown(s string) (string, error) {
-	i, j := strings.IndexByte(s, '['), strings.IndexByte(s, ']')
-	if i < 0 || j < i {
+	_, rest, ok := strings.Cut(s, "[")
+	mode, _, ok2 := strings.Cut(rest, "]")
+	if !ok || !ok2 || mode == "" || strings.Contains(mode, "[") {
 		return "", fmt.Errorf("no [mode] in %q", truncate(s, 60))
 	}
-	return s[i+1 : j], nil
+	return mode, nil
 }
 
 func checkLockdown(s *source) result {

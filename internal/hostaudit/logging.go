@@ -2,13 +2,17 @@ package hostaudit
 
 import (
 	"fmt"
+	"path"
+	"path/filepath"
 	"strings"
+
+	"github.com/trustbox/trustbox/internal/auditlog"
 
 	"github.com/trustbox/trustbox/internal/findings"
 )
 
-// TrustboxAuditLog is where trustbox's own audit log is looked for.
-const TrustboxAuditLog = "/var/log/trustbox/audit.log"
+// DefaultStateRoot is trustbox's default --root, which holds audit.log.
+const DefaultStateRoot = "/run/trustbox"
 
 // Implements R-HOST-1 and R-OPS-2: privileged operations are logged.
 func init() {
@@ -18,7 +22,7 @@ func init() {
 			"apt-get install auditd && systemctl enable --now auditd (keep systemd-journald or rsyslog running too)", "R-HOST-1", "R-OPS-2"), checkLogFacility},
 		check{hostRule("LOG-TRUSTBOX-AUDIT", "logging", "trustbox's own audit log is present and protected",
 			"trustbox appends its security-relevant operations to a hash-chained log; it must be root-only.",
-			"chown root:root and chmod 0600 "+TrustboxAuditLog, "R-OPS-2", "R-HOST-1"), checkTrustboxLog},
+			"chown root:root and chmod 0600 the audit log; investigate any broken chain (trustbox audit verify)", "R-OPS-2", "R-HOST-1"), checkTrustboxLog},
 	)
 }
 
@@ -70,21 +74,35 @@ func checkLogFacility(s *source) result {
 }
 
 func checkTrustboxLog(s *source) result {
-	fi, err := s.lstat(TrustboxAuditLog)
+	logPath := path.Join(s.stateRoot, "audit.log")
+	fi, err := s.lstat(logPath)
 	if missing(err) {
-		return result{level: findings.Info, seen: "no trustbox audit log yet (created when trustbox runs containers)", where: TrustboxAuditLog}
+		return result{level: findings.Info, seen: "no trustbox audit log yet (trustbox writes it when it runs containers)", where: logPath,
+			fix: "nothing to do until trustbox runs containers; re-run this check then"}
 	}
 	if err != nil {
-		return failed(TrustboxAuditLog, err)
+		return failed(logPath, err)
 	}
 	uid, _ := owner(fi)
 	switch {
 	case !fi.Mode().IsRegular():
-		return result{level: findings.Fail, seen: "not a regular file: " + fi.Mode().String(), where: TrustboxAuditLog}
+		return result{level: findings.Fail, seen: "not a regular file: " + fi.Mode().String(), where: logPath}
 	case fi.Mode().Perm()&0o022 != 0 || uid != 0:
-		return result{level: findings.Fail, seen: fmt.Sprintf("mode %s uid %d: others can rewrite the log", fi.Mode().Perm(), uid), where: TrustboxAuditLog}
-	case fi.Mode().Perm()&0o004 != 0:
-		return result{level: findings.Warn, seen: fmt.Sprintf("mode %s: world-readable", fi.Mode().Perm()), where: TrustboxAuditLog}
+		return result{level: findings.Fail, seen: fmt.Sprintf("mode %s uid %d: others can rewrite the log", fi.Mode().Perm(), uid), where: logPath}
 	}
-	return result{level: findings.Pass, seen: fmt.Sprintf("mode %s, root-owned, %d bytes", fi.Mode().Perm(), fi.Size()), where: TrustboxAuditLog}
+	resolved, err := s.resolve(logPath, true)
+	if err != nil {
+		return failed(logPath, err)
+	}
+	n, probs, err := auditlog.Open(filepath.Dir(filepath.Join(s.dir, resolved))).Verify()
+	if err != nil {
+		return failed(logPath, err)
+	}
+	if len(probs) > 0 {
+		return result{level: findings.Fail, seen: fmt.Sprintf("%d of %d events fail verification; first: line %d: %s", len(probs), n, probs[0].Line, probs[0].Msg), where: logPath}
+	}
+	if fi.Mode().Perm()&0o004 != 0 {
+		return result{level: findings.Warn, seen: fmt.Sprintf("%d events, chain intact, but mode %s: world-readable", n, fi.Mode().Perm()), where: logPath}
+	}
+	return result{level: findings.Pass, seen: fmt.Sprintf("%d events, hash chain intact, mode %s, root-owned", n, fi.Mode().Perm()), where: logPath}
 }

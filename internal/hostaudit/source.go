@@ -30,6 +30,8 @@ type source struct {
 	max   int64
 	probe Prober
 	now   time.Time
+	// stateRoot is trustbox's state directory on the host (holds audit.log).
+	stateRoot string
 }
 
 func rel(p string) string {

@@ -9,10 +9,11 @@ import (
 )
 
 // SARIF 2.1.0 (OASIS) output, so code-scanning tools and CI ingest reports.
-// Every finding is a result: fail/warn/info are kind "fail" with level
-// error/warning/note; pass, not-applicable and error are kinds pass,
-// notApplicable and review. Checks that could not decide are also listed as
-// tool execution notifications.
+// Every finding is a result: fail and warn are kind "fail" with level
+// error and warning; info, pass, not-applicable and error are kinds
+// informational, pass, notApplicable and review with level "none" (SARIF
+// allows a level only on kind "fail"). Checks that could not decide are
+// also listed as tool execution notifications.
 
 const sarifSchema = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 

@@ -23,6 +23,11 @@ type Instance struct {
 	proc    *process
 	timeout time.Duration
 
+	// baton is held by whoever has transient objects or sessions loaded:
+	// one adapter client, or the manager inside Do. swtpm has three object
+	// slots and no resource manager, so holders take turns (see adapter.go).
+	baton chan struct{}
+
 	mu       sync.Mutex
 	data     net.Conn
 	ctrl     net.Conn
@@ -126,6 +131,10 @@ func (l locked) Send(cmd []byte) ([]byte, error) { return l.i.sendRetry(cmd) }
 // channel never reaches a container, so PCRs 17-22 (extendable only at
 // locality 2 and above) hold a launch record the tenant cannot forge.
 func (i *Instance) Do(locality uint8, fn func(t transport.TPM) error) error {
+	if err := i.hold(batonWait); err != nil {
+		return err
+	}
+	defer i.release()
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	if locality != i.locality {
@@ -145,6 +154,23 @@ func (i *Instance) setLocalityLocked(l uint8) error {
 	i.locality = l
 	return nil
 }
+
+// batonWait bounds how long anyone waits for another holder to finish.
+const batonWait = 30 * time.Second
+
+// hold takes the baton, waiting at most d.
+func (i *Instance) hold(d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case i.baton <- struct{}{}:
+		return nil
+	case <-t.C:
+		return fmt.Errorf("vTPM in %s busy: a client has held objects for %v", i.dir, d)
+	}
+}
+
+func (i *Instance) release() { <-i.baton }
 
 // Detach closes the manager's connections and leaves swtpm running, for a
 // manager that is restarting.

@@ -1,0 +1,177 @@
+package vtpm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/google/go-tpm/tpm2/transport"
+	"github.com/trustbox/trustbox/internal/attest"
+	"github.com/trustbox/trustbox/internal/measure"
+	"github.com/trustbox/trustbox/internal/tpmprov"
+	"github.com/trustbox/trustbox/pkg/attestapi"
+)
+
+// Create gives container id a vTPM: starts swtpm, provisions and certifies
+// its EKs, enrols its AK, measures the launch (R-TRUST-1) before the
+// container runs, and serves the adapter. On failure nothing is left behind.
+func (m *Manager) Create(ctx context.Context, id string, req CreateRequest) (Attachment, error) {
+	if err := checkID(id); err != nil {
+		return Attachment{}, err
+	}
+	e := &entry{}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	m.mu.Lock()
+	if m.vtpms[id] != nil {
+		m.mu.Unlock()
+		return Attachment{}, fmt.Errorf("container %q already has a vTPM", id)
+	}
+	m.vtpms[id] = e
+	m.mu.Unlock()
+	if err := m.create(ctx, id, req, e); err != nil {
+		m.teardown(context.Background(), id, e)
+		m.mu.Lock()
+		delete(m.vtpms, id)
+		m.mu.Unlock()
+		return Attachment{}, fmt.Errorf("create vTPM for %s: %w", id, err)
+	}
+	m.mu.Lock()
+	e.ready = true
+	m.mu.Unlock()
+	m.log.Info("vTPM created", "container", id, "pid", e.inst.PID(), "root", e.rec.RootKind)
+	return m.l.attachment(id), nil
+}
+
+func (m *Manager) create(ctx context.Context, id string, req CreateRequest, e *entry) error {
+	os.RemoveAll(m.l.vtpm(id)) // leftovers of a crashed create
+	if err := os.Mkdir(m.l.vtpm(id), 0o700); err != nil {
+		return err
+	}
+	key, err := newKey()
+	if err != nil {
+		return err
+	}
+	defer zero(key)
+	if err := os.WriteFile(m.l.key(id), key, 0o600); err != nil {
+		return fmt.Errorf("write state key: %w", err)
+	}
+	inst, err := Start(ctx, Config{StateDir: m.l.state(id), Key: key, Binary: m.opts.Swtpm})
+	if err != nil {
+		return err
+	}
+	e.inst = inst
+	end, err := tpmprov.Provision(inst, m.root, id)
+	if err != nil {
+		return err
+	}
+	akCert, err := attest.Enrol(inst, m.root, id, &end.ECC)
+	if err != nil {
+		return err
+	}
+	log, err := measureLaunch(inst, id, req.Measure)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(m.l.eventlog(id), log, 0o600); err != nil {
+		return err
+	}
+	e.rec = record{ID: id, Created: time.Now().UTC(), ContainerStateDir: req.ContainerStateDir,
+		EKCertRSA: end.RSA.CertDER, EKCertECC: end.ECC.CertDER, AKCert: akCert, RootKind: m.root.Kind()}
+	if err := m.writeRecord(e.rec); err != nil {
+		return err
+	}
+	return m.expose(id, e, log)
+}
+
+// expose publishes the event log read-only and starts the adapter.
+func (m *Manager) expose(id string, e *entry, log []byte) error {
+	if err := os.MkdirAll(m.l.attach(id), 0o755); err != nil {
+		return err
+	}
+	os.Chmod(m.l.attach(id), 0o755)
+	tmp := m.l.publicLog(id) + ".tmp"
+	if err := os.WriteFile(tmp, log, 0o444); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, m.l.publicLog(id)); err != nil {
+		return err
+	}
+	a, err := ServeAdapter(id, e.inst, m.l.socket(id), m.log)
+	if err != nil {
+		return err
+	}
+	e.adapter = a
+	return nil
+}
+
+// measureLaunch extends the launch events (locality 0, then the locality-2
+// copy) and returns the encoded event log.
+func measureLaunch(inst *Instance, id string, in attestapi.MeasureInput) ([]byte, error) {
+	var events []attestapi.Event
+	err := inst.Do(0, func(t transport.TPM) error {
+		counters, err := measure.Counters(t)
+		if err != nil {
+			return err
+		}
+		if events, err = measure.LaunchEvents(id, counters, in); err != nil {
+			return err
+		}
+		return extendAt(t, events, 0)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := inst.Do(2, func(t transport.TPM) error { return extendAt(t, events, 2) }); err != nil {
+		return nil, err
+	}
+	return attestapi.EncodeEventLog(events), nil
+}
+
+func extendAt(t transport.TPM, events []attestapi.Event, loc uint8) error {
+	for _, e := range events {
+		if measure.Locality(e.PCR) == loc {
+			if err := measure.Extend(t, e); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Destroy stops container id's swtpm and removes its state, wiping its key.
+func (m *Manager) Destroy(ctx context.Context, id string) error {
+	e, err := m.get(id)
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	err = m.teardown(ctx, id, e)
+	m.mu.Lock()
+	delete(m.vtpms, id)
+	m.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("destroy vTPM of %s: %w", id, err)
+	}
+	m.log.Info("vTPM destroyed", "container", id)
+	return nil
+}
+
+func (m *Manager) teardown(ctx context.Context, id string, e *entry) error {
+	var errs []error
+	if e.adapter != nil {
+		e.adapter.Close()
+		e.adapter = nil
+	}
+	if e.inst != nil {
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		errs = append(errs, e.inst.Destroy(ctx))
+		e.inst = nil
+	}
+	errs = append(errs, wipeFile(m.l.key(id)), os.RemoveAll(m.l.vtpm(id)), os.RemoveAll(m.l.attach(id)))
+	return errors.Join(errs...)
+}

@@ -1,0 +1,67 @@
+package vtpm
+
+import (
+	"fmt"
+	"path/filepath"
+	"regexp"
+)
+
+// Layout of a manager directory (default /var/lib/trustbox/vtpm, 0700):
+//
+//	ca/                software root key (0600) and certificate
+//	vtpm/<id>/         0700: record.json, state.key (0600), eventlog, state/ (swtpm)
+//	attach/<id>/       0755: tpm.sock (the adapter) and eventlog (0444);
+//	                   the runtime bind-mounts this directory at /run/tpm
+type layout struct{ dir string }
+
+func (l layout) ca() string                 { return filepath.Join(l.dir, "ca") }
+func (l layout) vtpms() string              { return filepath.Join(l.dir, "vtpm") }
+func (l layout) vtpm(id string) string      { return filepath.Join(l.dir, "vtpm", id) }
+func (l layout) state(id string) string     { return filepath.Join(l.vtpm(id), "state") }
+func (l layout) key(id string) string       { return filepath.Join(l.vtpm(id), "state.key") }
+func (l layout) record(id string) string    { return filepath.Join(l.vtpm(id), "record.json") }
+func (l layout) eventlog(id string) string  { return filepath.Join(l.vtpm(id), "eventlog") }
+func (l layout) attach(id string) string    { return filepath.Join(l.dir, "attach", id) }
+func (l layout) socket(id string) string    { return filepath.Join(l.attach(id), "tpm.sock") }
+func (l layout) publicLog(id string) string { return filepath.Join(l.attach(id), "eventlog") }
+
+var validID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
+
+func checkID(id string) error {
+	if !validID.MatchString(id) {
+		return fmt.Errorf("invalid container id %q (want [A-Za-z0-9][A-Za-z0-9_.-]{0,127})", id)
+	}
+	return nil
+}
+
+// Paths inside the container (the runtime mounts attach/<id> at MountDir).
+const (
+	MountDir       = "/run/tpm"
+	ContainerSock  = MountDir + "/tpm.sock"
+	ContainerLog   = MountDir + "/eventlog"
+	adapterCommand = "/usr/local/bin/tbtpm-adapter"
+)
+
+// Attachment is what the runtime needs to give a container its vTPM.
+type Attachment struct {
+	// HostDir is bind-mounted read-only at MountDir; it holds the adapter
+	// socket tpm.sock and the launch event log.
+	HostDir string `json:"host_dir"`
+	// HostSocket is the adapter socket on the host.
+	HostSocket string `json:"host_socket"`
+	// Env makes tpm2-tools and the TSS use the vTPM unchanged.
+	Env []string `json:"env"`
+}
+
+func (l layout) attachment(id string) Attachment {
+	return Attachment{
+		HostDir:    l.attach(id),
+		HostSocket: l.socket(id),
+		Env: []string{
+			"TPM2TOOLS_TCTI=cmd:" + adapterCommand + " " + ContainerSock,
+			"TSS2_TCTI=cmd:" + adapterCommand + " " + ContainerSock,
+			"TRUSTBOX_TPM_SOCKET=" + ContainerSock,
+			"TRUSTBOX_TPM_EVENTLOG=" + ContainerLog,
+		},
+	}
+}

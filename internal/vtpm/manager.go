@@ -1,0 +1,208 @@
+package vtpm
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/trustbox/trustbox/internal/tpmprov"
+	"github.com/trustbox/trustbox/pkg/attestapi"
+)
+
+// Options configure a Manager.
+type Options struct {
+	// Dir is the manager's directory (see layout.go), created 0700.
+	Dir string
+	// Root certifies every vTPM's EKs and AK; nil means the software root
+	// kept in Dir/ca, which says so on every certificate (R-TRUST-6).
+	Root *tpmprov.Root
+	// Swtpm is the swtpm binary; "swtpm" from PATH when empty.
+	Swtpm string
+	Log   *slog.Logger
+}
+
+// Manager owns every container's vTPM on this host: one swtpm each, their
+// data and control sockets, and their adapters (R-TRUST-2, R-TRUST-4).
+type Manager struct {
+	l    layout
+	root *tpmprov.Root
+	opts Options
+	log  *slog.Logger
+
+	mu    sync.Mutex
+	vtpms map[string]*entry
+}
+
+// entry is one container's vTPM; mu serialises operations on it.
+type entry struct {
+	mu      sync.Mutex
+	rec     record
+	inst    *Instance
+	adapter *Adapter
+	ready   bool
+}
+
+// record is what the manager keeps about a vTPM across restarts.
+type record struct {
+	ID                string    `json:"id"`
+	Created           time.Time `json:"created"`
+	ContainerStateDir string    `json:"container_state_dir,omitempty"`
+	EKCertRSA         []byte    `json:"ek_cert_rsa"`
+	EKCertECC         []byte    `json:"ek_cert_ecc"`
+	AKCert            []byte    `json:"ak_cert"`
+	RootKind          string    `json:"root_kind"`
+}
+
+// CreateRequest asks for a vTPM for one container.
+type CreateRequest struct {
+	Measure attestapi.MeasureInput `json:"measure"`
+	// ContainerStateDir is the runtime's state directory for the container;
+	// if it is gone when the manager starts, the container was deleted while
+	// the manager was down and its vTPM is destroyed.
+	ContainerStateDir string `json:"container_state_dir,omitempty"`
+}
+
+// Open starts a manager on opts.Dir and re-attaches to the vTPMs left
+// running by an earlier one, cleaning up those whose container is gone.
+func Open(ctx context.Context, opts Options) (*Manager, error) {
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	l := layout{opts.Dir}
+	for _, d := range []string{opts.Dir, l.vtpms()} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, fmt.Errorf("vTPM manager dir %s: %w", d, err)
+		}
+	}
+	root := opts.Root
+	if root == nil {
+		r, err := tpmprov.LoadOrCreateSoftwareRoot(l.ca())
+		if err != nil {
+			return nil, err
+		}
+		root = r
+	}
+	m := &Manager{l: l, root: root, opts: opts, log: opts.Log, vtpms: map[string]*entry{}}
+	if err := m.reattach(ctx); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// Root is the root certifying this manager's vTPMs.
+func (m *Manager) Root() *tpmprov.Root { return m.root }
+
+func (m *Manager) get(id string) (*entry, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e := m.vtpms[id]
+	if e == nil || !e.ready {
+		return nil, fmt.Errorf("container %q has no vTPM", id)
+	}
+	return e, nil
+}
+
+// Info describes one vTPM for `trustbox vtpm list|show`.
+type Info struct {
+	ID       string    `json:"id"`
+	PID      int       `json:"pid"`
+	Running  bool      `json:"running"`
+	Created  time.Time `json:"created"`
+	RootKind string    `json:"root_kind"`
+	HostDir  string    `json:"host_dir"`
+}
+
+// List describes every vTPM, sorted by container id.
+func (m *Manager) List() []Info {
+	m.mu.Lock()
+	var es []*entry
+	for _, e := range m.vtpms {
+		if e.ready {
+			es = append(es, e)
+		}
+	}
+	m.mu.Unlock()
+	out := make([]Info, 0, len(es))
+	for _, e := range es {
+		out = append(out, m.info(e))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Show describes one vTPM.
+func (m *Manager) Show(id string) (Info, error) {
+	e, err := m.get(id)
+	if err != nil {
+		return Info{}, err
+	}
+	return m.info(e), nil
+}
+
+func (m *Manager) info(e *entry) Info {
+	return Info{ID: e.rec.ID, PID: e.inst.PID(), Running: e.inst.Alive(), Created: e.rec.Created,
+		RootKind: e.rec.RootKind, HostDir: m.l.attach(e.rec.ID)}
+}
+
+// Close detaches from every vTPM, leaving swtpm running for the next
+// manager; containers keep their TPM state while the manager restarts.
+func (m *Manager) Close() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for id, e := range m.vtpms {
+		e.mu.Lock()
+		if e.adapter != nil {
+			e.adapter.Close()
+		}
+		if e.inst != nil {
+			e.inst.Detach()
+		}
+		e.mu.Unlock()
+		delete(m.vtpms, id)
+	}
+}
+
+func (m *Manager) writeRecord(rec record) error {
+	b, err := json.MarshalIndent(rec, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(m.l.record(rec.ID), b)
+}
+
+func newKey() ([]byte, error) {
+	k := make([]byte, KeySize)
+	if _, err := rand.Read(k); err != nil {
+		return nil, fmt.Errorf("vTPM state key: %w", err)
+	}
+	return k, nil
+}
+
+// wipeFile overwrites a key file with zeros before removing it (R-OPS-3).
+func wipeFile(path string) error {
+	fi, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, make([]byte, fi.Size()), 0o600); err != nil {
+		return err
+	}
+	return os.Remove(path)
+}
+
+func zero(b []byte) {
+	for i := range b {
+		b[i] = 0
+	}
+}

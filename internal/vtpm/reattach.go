@@ -1,0 +1,86 @@
+package vtpm
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+)
+
+// reattach finds the vTPMs an earlier manager left: a vTPM whose container
+// state is gone is destroyed (the container was deleted while the manager
+// was down); one whose swtpm still runs is re-attached with its PCRs
+// intact; one whose swtpm died is restarted from its encrypted state, and
+// its reset counter tells verifiers the launch PCRs were lost.
+func (m *Manager) reattach(ctx context.Context) error {
+	ents, err := os.ReadDir(m.l.vtpms())
+	if err != nil {
+		return fmt.Errorf("vTPM manager: %w", err)
+	}
+	for _, d := range ents {
+		id := d.Name()
+		if checkID(id) != nil {
+			continue
+		}
+		if err := m.reattachOne(ctx, id); err != nil {
+			m.log.Error("vTPM not re-attached; removed", "container", id, "err", err)
+			m.teardown(ctx, id, m.orphan(ctx, id))
+		}
+	}
+	return nil
+}
+
+func (m *Manager) reattachOne(ctx context.Context, id string) error {
+	b, err := os.ReadFile(m.l.record(id))
+	if err != nil {
+		return err
+	}
+	var rec record
+	if err := json.Unmarshal(b, &rec); err != nil {
+		return fmt.Errorf("record: %w", err)
+	}
+	if rec.ContainerStateDir != "" {
+		if _, err := os.Stat(rec.ContainerStateDir); errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("container state %s is gone: container deleted while the manager was down", rec.ContainerStateDir)
+		}
+	}
+	e := &entry{rec: rec}
+	inst, err := Attach(ctx, m.l.state(id))
+	if err != nil {
+		m.log.Warn("vTPM swtpm gone; restarting it from its state (launch PCRs are lost)", "container", id, "err", err)
+		key, kerr := os.ReadFile(m.l.key(id))
+		if kerr != nil {
+			return kerr
+		}
+		defer zero(key)
+		if inst, err = Start(ctx, Config{StateDir: m.l.state(id), Key: key, Binary: m.opts.Swtpm}); err != nil {
+			return err
+		}
+	}
+	e.inst = inst
+	log, err := os.ReadFile(m.l.eventlog(id))
+	if err == nil {
+		err = m.expose(id, e, log)
+	}
+	if err != nil {
+		inst.Detach()
+		return err
+	}
+	e.ready = true
+	m.mu.Lock()
+	m.vtpms[id] = e
+	m.mu.Unlock()
+	m.log.Info("vTPM re-attached", "container", id, "pid", inst.PID())
+	return nil
+}
+
+// orphan is an entry for a vTPM that could not be re-attached, holding its
+// swtpm if one still runs, so teardown can stop it.
+func (m *Manager) orphan(ctx context.Context, id string) *entry {
+	e := &entry{}
+	if inst, err := Attach(ctx, m.l.state(id)); err == nil {
+		e.inst = inst
+	}
+	return e
+}

@@ -19,7 +19,7 @@ func init() {
 			"chmod 0700 (or 0711) the listed directories, owned by root", "R-HOST-1", "R-LSM-a"), checkStateDirs},
 		check{hostRule("STACK-SOCKETS", "container-stack", "container daemon sockets are reachable by root only",
 			"Access to the docker, containerd or podman socket is root on the host.",
-			"chmod 0660 the socket, root:root; do not add users to the docker group; prefer rootless", "R-HOST-1", "R-LSM-a", "R-OPS-1"), checkSockets},
+			"chmod 0600 the socket, root:root (0660 only for a group of administrators); do not add users to the docker group; prefer rootless", "R-HOST-1", "R-LSM-a", "R-OPS-1"), checkSockets},
 	)
 }
 

@@ -124,3 +124,28 @@ func validLevel(l findings.Level) bool {
 	}
 	return false
 }
+
+// FuzzDebVersions checks the order is antisymmetric and reflexive.
+func FuzzDebVersions(f *testing.F) {
+	f.Fuzz(func(t *testing.T, a, b string) {
+		if CompareDebVersions(a, a) != 0 {
+			t.Fatalf("%q != itself", a)
+		}
+		if x, y := sign(CompareDebVersions(a, b)), sign(CompareDebVersions(b, a)); x != -y {
+			t.Fatalf("Compare(%q,%q)=%d but Compare(%q,%q)=%d", a, b, x, b, a, y)
+		}
+	})
+}
+
+func FuzzParseDebControl(f *testing.F) {
+	f.Fuzz(func(t *testing.T, s string) {
+		if m, err := ParseDebControl(s, true); err == nil {
+			for p, v := range m {
+				if p == "" || v == "" {
+					t.Fatalf("empty package or version in %v", m)
+				}
+			}
+		}
+		ParseAptSimulation(s)
+	})
+}

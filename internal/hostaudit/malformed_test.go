@@ -28,6 +28,7 @@ func TestMalformedFilesGiveErrors(t *testing.T) {
 		"KERNEL-BRANCH":          "not MAJOR.MINOR",
 		"KERNEL-BUILD-AGE":       "binary data",
 		"KERNEL-HOST-OS":         "binary data",
+		"OS-UPDATES":             "binary data",
 		"ACCOUNT-UID0":           "line 2",
 		"ACCOUNT-EMPTY-PASSWORD": "line 1",
 		"ACCOUNT-ADMIN-GROUPS":   "want 4",

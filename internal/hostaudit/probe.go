@@ -1,8 +1,12 @@
 package hostaudit
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"os/exec"
+	"strings"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -15,6 +19,9 @@ type Prober interface {
 	LSMs() ([]string, error)
 	// LandlockABI returns the Landlock ABI version, or an error if absent.
 	LandlockABI() (int, error)
+	// PendingSecurityUpdates lists installed packages with a security
+	// update, from the package manager's local data (no network).
+	PendingSecurityUpdates() ([]string, error)
 }
 
 var errNotProbed = errors.New("not probed: the host root is a recorded fixture, not the live kernel")
@@ -23,6 +30,9 @@ type noProbe struct{}
 
 func (noProbe) LSMs() ([]string, error)   { return nil, errNotProbed }
 func (noProbe) LandlockABI() (int, error) { return 0, errNotProbed }
+func (noProbe) PendingSecurityUpdates() ([]string, error) {
+	return nil, errNotProbed
+}
 
 type liveProbe struct{}
 
@@ -60,4 +70,36 @@ func (liveProbe) LandlockABI() (int, error) {
 		return 0, fmt.Errorf("landlock_create_ruleset(VERSION): %w", errno)
 	}
 	return int(v), nil
+}
+
+// PendingSecurityUpdates asks apt, offline and without locking or writing
+// its cache, which installed packages the security archive updates.
+func (liveProbe) PendingSecurityUpdates() ([]string, error) {
+	path, err := exec.LookPath("apt-get")
+	if err != nil {
+		return nil, fmt.Errorf("apt-get not found: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, path, "-s", "-o", "Debug::NoLocking=true", "-o", "Dir::Cache::pkgcache=",
+		"-o", "Dir::Cache::srcpkgcache=", "upgrade").Output()
+	if err != nil {
+		return nil, fmt.Errorf("apt-get -s upgrade: %w", err)
+	}
+	return ParseAptSimulation(string(out)), nil
+}
+
+// ParseAptSimulation returns "pkg old -> new" for each security upgrade
+// listed by apt-get -s ("Inst pkg [old] (new Suite-Security:... [arch])").
+func ParseAptSimulation(s string) []string {
+	var out []string
+	for _, line := range strings.Split(s, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 4 || f[0] != "Inst" || !strings.Contains(strings.ToLower(line), "security") {
+			continue
+		}
+		old := strings.Trim(f[2], "[]")
+		out = append(out, f[1]+" "+old+" -> "+strings.TrimPrefix(f[3], "("))
+	}
+	return out
 }

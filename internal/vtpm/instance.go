@@ -189,6 +189,14 @@ func (i *Instance) closeLocked() {
 	}
 }
 
+// kill ends swtpm at once and closes the connections; the state dir stays.
+func (i *Instance) kill() {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	i.closeLocked()
+	i.proc.kill()
+}
+
 // Stop shuts swtpm down through its control channel (its state is saved),
 // waits for it to exit, killing it if ctx ends first, and removes the sockets.
 func (i *Instance) Stop(ctx context.Context) error {

@@ -24,6 +24,9 @@ type Options struct {
 	// Root certifies every vTPM's EKs and AK; nil means the software root
 	// kept in Dir/ca, which says so on every certificate (R-TRUST-6).
 	Root *tpmprov.Root
+	// CADir keeps the software root; Dir/ca when empty. Keep it on
+	// persistent storage so verifiers can keep trusting the same root.
+	CADir string
 	// Swtpm is the swtpm binary; "swtpm" from PATH when empty.
 	Swtpm string
 	Log   *slog.Logger
@@ -84,7 +87,11 @@ func Open(ctx context.Context, opts Options) (*Manager, error) {
 	}
 	root := opts.Root
 	if root == nil {
-		r, err := tpmprov.LoadOrCreateSoftwareRoot(l.ca())
+		ca := opts.CADir
+		if ca == "" {
+			ca = l.ca()
+		}
+		r, err := tpmprov.LoadOrCreateSoftwareRoot(ca)
 		if err != nil {
 			return nil, err
 		}

@@ -8,8 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/trustbox/trustbox/internal/testutil"
 	"github.com/trustbox/trustbox/internal/verifier"
@@ -146,7 +147,7 @@ func TestManagerRestart(t *testing.T) {
 	}
 	m.Close()
 	os.Remove(gone)
-	syscall.Kill(killedPID, syscall.SIGKILL)
+	waitKilled(t, killedPID)
 
 	m2 := openManager(t, dir)
 	defer destroyAll(t, m2)
@@ -165,6 +166,20 @@ func TestManagerRestart(t *testing.T) {
 	}
 	if v := verify(t, m2, "killed"); v.Trusted {
 		t.Error("a vTPM whose swtpm died since launch still attests as launched")
+	}
+}
+
+// waitKilled kills pid and waits on its pidfd until it has exited.
+func waitKilled(t *testing.T, pid int) {
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	if n, err := unix.Poll(fds, 10000); n != 1 {
+		t.Fatalf("swtpm pid %d did not exit after SIGKILL: %v", pid, err)
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+
+	"github.com/google/go-tpm/tpm2"
 )
 
 // reattach finds the vTPMs an earlier manager left: a vTPM whose container
@@ -47,6 +49,12 @@ func (m *Manager) reattachOne(ctx context.Context, id string) error {
 	}
 	e := &entry{rec: rec}
 	inst, err := Attach(ctx, m.l.state(id))
+	if err == nil {
+		if _, perr := (tpm2.GetRandom{BytesRequested: 1}).Execute(inst); perr != nil {
+			inst.kill() // alive but not answering: dying, or wedged
+			inst, err = nil, perr
+		}
+	}
 	if err != nil {
 		m.log.Warn("vTPM swtpm gone; restarting it from its state (launch PCRs are lost)", "container", id, "err", err)
 		key, kerr := os.ReadFile(m.l.key(id))

@@ -1,0 +1,172 @@
+package cli
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/trustbox/trustbox/internal/verifier"
+	"github.com/trustbox/trustbox/internal/vtpm"
+)
+
+// Commands of the vTPM trust chain (issue 4): the manager daemon, operator
+// commands, and offline attestation and verification.
+func init() {
+	register(command{name: "vtpmd", usage: "[--dir DIR] [--ca-dir DIR] [--socket PATH] [--host-tpm auto|none|PATH|unix:PATH]",
+		setup: func(g *Global, fs *flag.FlagSet) func([]string) error {
+			o := vtpm.DaemonOptions{}
+			fs.StringVar(&o.Dir, "dir", vtpm.DefaultDir, "vTPM state directory")
+			fs.StringVar(&o.CADir, "ca-dir", vtpm.DefaultCADir, "software root directory (persistent)")
+			fs.StringVar(&o.Socket, "socket", vtpm.DefaultSocket, "control socket")
+			fs.StringVar(&o.HostTPM, "host-tpm", "auto", "host TPM certifying vTPM EKs")
+			fs.StringVar(&o.Swtpm, "swtpm", "swtpm", "swtpm binary")
+			return func(args []string) error {
+				args, err := positionals(fs, args)
+				if err != nil {
+					return err
+				}
+				if err := needArgs("vtpmd", args, 0, 0, "no arguments"); err != nil {
+					return err
+				}
+				o.Log = slog.New(slog.NewTextHandler(g.Stderr, nil))
+				ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+				defer stop()
+				return vtpm.RunDaemon(ctx, o)
+			}
+		}})
+	register(command{name: "vtpm", usage: "list | show ID | destroy ID [--socket PATH]",
+		setup: func(g *Global, fs *flag.FlagSet) func([]string) error {
+			sock := fs.String("socket", vtpm.DefaultSocket, "vtpmd control socket")
+			return func(args []string) error {
+				args, err := positionals(fs, args)
+				if err != nil {
+					return err
+				}
+				if err := needArgs("vtpm", args, 1, 2, "list, show ID or destroy ID"); err != nil {
+					return err
+				}
+				return vtpmOperator(g, vtpm.Client{Socket: *sock}, args)
+			}
+		}})
+	register(command{name: "attest", usage: "ID --nonce HEX [--socket PATH]",
+		setup: func(g *Global, fs *flag.FlagSet) func([]string) error {
+			nonce := fs.String("nonce", "", "verifier's nonce, hex")
+			sock := fs.String("socket", vtpm.DefaultSocket, "vtpmd control socket")
+			return func(args []string) error {
+				args, err := positionals(fs, args)
+				if err != nil {
+					return err
+				}
+				if err := needArgs("attest", args, 1, 1, "a container id"); err != nil {
+					return err
+				}
+				n, err := hex.DecodeString(*nonce)
+				if err != nil || len(n) == 0 {
+					return fmt.Errorf("attest: --nonce must be non-empty hex, got %q", *nonce)
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				defer cancel()
+				ev, err := vtpm.Client{Socket: *sock}.Attest(ctx, args[0], n)
+				if err != nil {
+					return fmt.Errorf("attest %s: %w", args[0], err)
+				}
+				return vtpmJSON(g, ev)
+			}
+		}})
+	register(command{name: "verify", usage: "EVIDENCE --policy POLICY --nonce HEX",
+		setup: func(g *Global, fs *flag.FlagSet) func([]string) error {
+			policy := fs.String("policy", "", "policy file (JSON)")
+			nonce := fs.String("nonce", "", "the nonce this verifier issued, hex")
+			return func(args []string) error {
+				args, err := positionals(fs, args)
+				if err != nil {
+					return err
+				}
+				if err := needArgs("verify", args, 1, 1, "an evidence file"); err != nil {
+					return err
+				}
+				n, err := hex.DecodeString(*nonce)
+				if err != nil {
+					return fmt.Errorf("verify: --nonce must be hex: %w", err)
+				}
+				ev, err := os.ReadFile(args[0])
+				if err != nil {
+					return fmt.Errorf("verify: %w", err)
+				}
+				pol, err := os.ReadFile(*policy)
+				if err != nil {
+					return fmt.Errorf("verify: --policy: %w", err)
+				}
+				v, err := verifier.VerifyDocuments(ev, pol, n, nil)
+				if err != nil {
+					return fmt.Errorf("verify %s: %w", args[0], err)
+				}
+				if err := vtpmJSON(g, v); err != nil {
+					return err
+				}
+				if !v.Trusted {
+					return &exitError{code: 1}
+				}
+				return nil
+			}
+		}})
+}
+
+// positionals lets flags follow positional arguments, as in
+// `trustbox attest ID --nonce HEX`: std flag stops at the first positional,
+// so parse the rest again after each one.
+func positionals(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for len(args) > 0 {
+		pos = append(pos, args[0])
+		if err := fs.Parse(args[1:]); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+	}
+	return pos, nil
+}
+
+func vtpmOperator(g *Global, c vtpm.Client, args []string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	switch {
+	case args[0] == "list" && len(args) == 1:
+		list, err := c.List(ctx)
+		if err != nil {
+			return fmt.Errorf("vtpm list: %w", err)
+		}
+		w := tabwriter.NewWriter(g.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "ID\tPID\tRUNNING\tROOT\tCREATED")
+		for _, i := range list {
+			fmt.Fprintf(w, "%s\t%d\t%v\t%s\t%s\n", i.ID, i.PID, i.Running, i.RootKind, i.Created.Format(time.RFC3339))
+		}
+		return w.Flush()
+	case args[0] == "show" && len(args) == 2:
+		i, err := c.Show(ctx, args[1])
+		if err != nil {
+			return fmt.Errorf("vtpm show: %w", err)
+		}
+		return vtpmJSON(g, i)
+	case args[0] == "destroy" && len(args) == 2:
+		if err := c.Destroy(ctx, args[1]); err != nil {
+			return fmt.Errorf("vtpm destroy: %w", err)
+		}
+		return nil
+	}
+	return fmt.Errorf("vtpm: expected list, show ID or destroy ID, got %q", args)
+}
+
+func vtpmJSON(g *Global, v any) error {
+	enc := json.NewEncoder(g.Stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

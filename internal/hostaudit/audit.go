@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/trustbox/trustbox/internal/findings"
@@ -126,6 +127,9 @@ func finish(c check, r result) findings.Finding {
 	case findings.Pass, findings.NotApplicable:
 	case findings.Error:
 		f.Fix = "make " + orSomething(r.where) + " readable as the kernel writes it, then re-run; trustbox reads text files up to the size limit"
+		if strings.Contains(r.seen, "permission denied") {
+			f.Fix = "run trustbox check host as root: " + orSomething(r.where) + " is not readable by this user"
+		}
 	default:
 		f.Fix = c.Rule.Fix
 	}

@@ -83,15 +83,6 @@ var kconfigs = []kconfigRule{
 			}
 			return findings.Fail, "CONFIG_DEVMEM=y without CONFIG_STRICT_DEVMEM"
 		}},
-	{hostRule("KCONFIG-LEGACY-TIOCSTI", "hardening", "TIOCSTI cannot push input into another terminal",
-		"TIOCSTI lets a contained process inject commands into the terminal it shares with its parent.",
-		"use a kernel without CONFIG_LEGACY_TIOCSTI, or sysctl -w dev.tty.legacy_tiocsti=0", "R-HOST-3"),
-		func(k *kernelConfig) (findings.Level, string) {
-			if k.on("LEGACY_TIOCSTI") {
-				return findings.Warn, "CONFIG_LEGACY_TIOCSTI=y (check dev.tty.legacy_tiocsti)"
-			}
-			return findings.Pass, "CONFIG_LEGACY_TIOCSTI is not set"
-		}},
 }
 
 func (r kconfigRule) check() check {

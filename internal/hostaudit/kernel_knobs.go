@@ -20,6 +20,9 @@ func init() {
 		check{hostRule("HARDEN-USERNS", "hardening", "unprivileged users cannot create user namespaces",
 			"Unprivileged user namespaces expose root-only kernel code (netfilter, mounts) to every user; most recent kernel LPEs start there.",
 			"sysctl -w user.max_user_namespaces=0 (or kernel.unprivileged_userns_clone=0 on Debian); trustbox's rootless mode needs them, so weigh it", "R-HOST-3"), checkUserns},
+		check{hostRule("HARDEN-TIOCSTI", "hardening", "TIOCSTI cannot push input into another terminal",
+			"TIOCSTI lets a contained process inject commands into the terminal it shares with its parent (a classic container escape).",
+			"sysctl -w dev.tty.legacy_tiocsti=0 (Linux 6.2+), or a kernel without CONFIG_LEGACY_TIOCSTI", "R-HOST-3", "R-LSM-g"), checkTIOCSTI},
 		check{hostRule("HARDEN-MITIGATIONS", "hardening", "CPU vulnerability mitigations are not disabled on the command line",
 			"mitigations=off turns off every Spectre/Meltdown-class defence at once.",
 			"remove mitigations=off (and nopti, nospectre_v2, ...) from the kernel command line", "R-HOST-3"), checkMitigations},
@@ -161,4 +164,18 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+func checkTIOCSTI(s *source) result {
+	const p = "/proc/sys/dev/tty/legacy_tiocsti"
+	v, err := s.value(p)
+	switch {
+	case err == nil && v == "0":
+		return result{level: findings.Pass, seen: "legacy_tiocsti=0", where: p}
+	case err == nil:
+		return result{level: findings.Warn, seen: "legacy_tiocsti=" + v, where: p}
+	case !missing(err):
+		return failed(p, err)
+	}
+	return result{level: findings.Warn, seen: "no dev.tty.legacy_tiocsti: the kernel predates 6.2 and always allows TIOCSTI", where: p}
 }

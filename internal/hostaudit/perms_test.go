@@ -27,9 +27,11 @@ func TestPermissionChecks(t *testing.T) {
 			must(t, os.Chmod(filepath.Join(root, "run/docker.sock"), 0o666))
 		}, "STACK-SOCKETS", findings.Fail, "world-writable"},
 		{"docker socket for the docker group", func(t *testing.T, root string) {
+			write(t, root, "etc/group", "root:x:0:\ndocker:x:998:alice,bob\n")
 			write(t, root, "run/docker.sock", "")
+			must(t, os.Chown(filepath.Join(root, "run/docker.sock"), 0, 998))
 			must(t, os.Chmod(filepath.Join(root, "run/docker.sock"), 0o660))
-		}, "STACK-SOCKETS", findings.Warn, "group-writable"},
+		}, "STACK-SOCKETS", findings.Warn, "group docker (members: alice,bob)"},
 		{"root-only containerd socket", func(t *testing.T, root string) {
 			write(t, root, "run/containerd/containerd.sock", "")
 			must(t, os.Chmod(filepath.Join(root, "run/containerd/containerd.sock"), 0o600))

@@ -115,10 +115,33 @@ func checkSockets(s *source) result {
 		return *e
 	}
 	lvl := findings.Warn
-	for _, p := range probs {
+	for i, p := range probs {
 		if strings.Contains(p, "world") {
 			lvl = findings.Fail
 		}
+		path, _, _ := strings.Cut(p, " ")
+		if fi, err := s.stat(path); err == nil {
+			_, gid := owner(fi)
+			probs[i] += "; group " + s.groupName(gid)
+		}
 	}
 	return stackResult(probs, found, "daemon sockets", lvl, daemonSockets[0])
+}
+
+// groupName names a GID with its members from the host's /etc/group.
+func (s *source) groupName(gid int) string {
+	t, err := s.text("/etc/group")
+	if err != nil {
+		return fmt.Sprint(gid)
+	}
+	for _, line := range strings.Split(t, "\n") {
+		f := strings.Split(line, ":")
+		if len(f) == 4 && f[2] == fmt.Sprint(gid) {
+			if f[3] == "" {
+				return f[0] + " (no members)"
+			}
+			return f[0] + " (members: " + f[3] + ")"
+		}
+	}
+	return fmt.Sprint(gid)
 }

@@ -1,0 +1,67 @@
+package vtpm
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/trustbox/trustbox/internal/testutil"
+)
+
+// Implements R-TRUST-3: the ioctl number and struct layout the kernel expects.
+func TestVtpmProxyIoctlEncoding(t *testing.T) {
+	if ioctlNewDev != 0xC014A100 {
+		t.Fatalf("VTPM_PROXY_IOC_NEW_DEV = %#x, want 0xc014a100", ioctlNewDev)
+	}
+	d := proxyDev{Flags: vtpmProxyFlagTPM2, TPMNum: 3, FD: 7, Major: 10, Minor: 224}
+	b := d.encode()
+	if len(b) != 20 {
+		t.Fatalf("struct is %d bytes, want 20", len(b))
+	}
+	back, err := decodeProxyDev(b)
+	if err != nil || back != d {
+		t.Fatalf("decode(encode(%+v)) = %+v, %v", d, back, err)
+	}
+	if _, err := decodeProxyDev(b[:19]); err == nil {
+		t.Error("short struct accepted")
+	}
+}
+
+func TestDeviceWiring(t *testing.T) {
+	sys := t.TempDir()
+	dir := filepath.Join(sys, "class", "tpmrm", "tpmrm2")
+	os.MkdirAll(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, "dev"), []byte("253:65538\n"), 0o644)
+	maj, min, err := rmDevNumber(sys, 2)
+	if err != nil || maj != 253 || min != 65538 {
+		t.Fatalf("rmDevNumber = %d:%d %v", maj, min, err)
+	}
+	dev, rule := DeviceWiring(maj, min)
+	if dev.Path != "/dev/tpmrm0" || dev.Type != "c" || dev.Major != 253 || dev.Minor != 65538 {
+		t.Errorf("device %+v", dev)
+	}
+	if !rule.Allow || rule.Access != "rw" || *rule.Major != 253 || *rule.Minor != 65538 {
+		t.Errorf("cgroup rule %+v", rule)
+	}
+	for _, bad := range []string{"", "253", "a:b", "1:2:3"} {
+		if _, _, err := parseDevNumber(bad); err == nil {
+			t.Errorf("parseDevNumber(%q) accepted", bad)
+		}
+	}
+}
+
+// The live kernel path needs /dev/vtpmx (tpm_vtpm_proxy), absent here.
+func TestVtpmProxyLive(t *testing.T) {
+	testutil.RequiresRoot(t)
+	if _, err := os.Stat(VtpmxPath); err != nil {
+		t.Skip("no /dev/vtpmx: this kernel lacks tpm_vtpm_proxy (modprobe tpm_vtpm_proxy); the kernel path is unit-tested only")
+	}
+	d, err := NewProxyDevice(VtpmxPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Server.Close()
+	if _, _, err := d.Wiring(); err != nil {
+		t.Fatal(err)
+	}
+}

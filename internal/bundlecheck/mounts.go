@@ -127,6 +127,12 @@ func checkMasked(s *subject) result {
 var sensitiveSources = []string{"/", "/etc", "/proc", "/sys", "/dev", "/boot", "/root", "/var/run", "/run",
 	"/var/lib/docker", "/var/lib/containerd", "/var/lib/kubelet", "/lib/modules", "/usr", "/home"}
 
+// sensitivePrefixes are host trees where any bound file is sensitive. Engine
+// state trees (/var/lib/kubelet/pods, /run/containerd/...) are left out:
+// engines bind per-container files from them (hostname, resolv.conf, shm).
+var sensitivePrefixes = []string{"/proc/", "/sys/", "/boot/", "/root/", "/dev/", "/etc/ssh/", "/etc/sudoers", "/etc/shadow",
+	"/etc/gshadow", "/etc/kubernetes/", "/lib/modules/", "/run/trustbox/"}
+
 var sensitiveSockets = []string{"docker.sock", "containerd.sock", "podman.sock", "crio.sock", "dockershim.sock", "trustbox.sock"}
 
 func checkSensitive(s *subject) result {
@@ -137,6 +143,9 @@ func checkSensitive(s *subject) result {
 		}
 		src := path.Clean(m.Source)
 		hit := contains(sensitiveSources, src)
+		for _, p := range sensitivePrefixes {
+			hit = hit || strings.HasPrefix(src, p) || src+"/" == p
+		}
 		for _, sock := range sensitiveSockets {
 			hit = hit || path.Base(src) == sock
 		}

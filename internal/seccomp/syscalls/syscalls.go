@@ -3,6 +3,7 @@ package syscalls
 import (
 	"fmt"
 	"sort"
+	"sync"
 )
 
 // Audit architecture tokens (linux/audit.h) that seccomp_data.arch carries.
@@ -93,6 +94,7 @@ func Known(name string) bool {
 			return true
 		}
 	}
+	buildOnce.Do(build)
 	return otherSet[name]
 }
 
@@ -104,12 +106,19 @@ func (a Arch) Resolve(name string) (uint32, error) {
 	return 0, fmt.Errorf("system call %q does not exist on %s", name, a.Name)
 }
 
+// generated maps arch -> call name -> number; zz_*.go fill it.
+var generated = map[string]map[string]uint32{}
+
 var (
 	reversed = map[string]map[uint32]string{}
 	otherSet = map[string]bool{}
 )
 
-func init() {
+var buildOnce sync.Once
+
+// build indexes the generated tables; zz_*.go fill them in their own init
+// functions, which run after this file's, so it happens on first use.
+func build() {
 	for arch, t := range generated {
 		r := make(map[uint32]string, len(t))
 		for n, nr := range t {
@@ -124,4 +133,7 @@ func init() {
 	}
 }
 
-func reverse(arch string) map[uint32]string { return reversed[arch] }
+func reverse(arch string) map[uint32]string {
+	buildOnce.Do(build)
+	return reversed[arch]
+}

@@ -44,3 +44,14 @@ func TestNumbers(t *testing.T) {
 		t.Error("Known gives wrong answers for other-arch or unknown names")
 	}
 }
+
+// Every architecture has its table (a file named zz_arm.go would silently
+// build only on arm).
+func TestEveryTableLoaded(t *testing.T) {
+	for _, n := range Arches() {
+		a, _ := LookupArch(n)
+		if got := len(a.Numbers()); got < 300 {
+			t.Errorf("%s has %d calls", n, got)
+		}
+	}
+}

@@ -89,9 +89,9 @@ var sysctls = []sysctlRule{
 		"kernel/kexec_load_disabled", nonZero(findings.Warn), result{level: findings.Pass, seen: "kexec not built into the kernel"}},
 	{hostRule("HARDEN-SYSRQ", "hardening", "the magic SysRq key is disabled or limited",
 		"SysRq from a console or /proc/sysrq-trigger can reboot, kill all tasks and dump memory.",
-		"sysctl -w kernel.sysrq=0 (or a bitmask without 0x1/0x40/0x80)", "R-HOST-2"),
+		"sysctl -w kernel.sysrq=0 (or a bitmask without 8, 64 and 128: dumps, signals, reboot)", "R-HOST-2"),
 		"kernel/sysrq", func(v int) findings.Level {
-			if v == 1 {
+			if v == 1 || v&(8|64|128) != 0 {
 				return findings.Warn
 			}
 			return findings.Pass

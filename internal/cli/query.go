@@ -143,4 +143,3 @@ func printJSON(g *Global, v any) error {
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }
-

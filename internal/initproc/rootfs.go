@@ -1,6 +1,7 @@
 package initproc
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -47,6 +48,9 @@ func setupRootfs(c *config.Init) error {
 	}
 	defer tree.Close()
 	target, err := os.OpenFile(c.Rootfs, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW, 0)
+	if errors.Is(err, unix.EACCES) {
+		return fmt.Errorf("rootfs %s is not reachable by the container's root user: every parent directory must be searchable (chmod o+x)", c.Rootfs)
+	}
 	if err != nil {
 		return fmt.Errorf("rootfs %s: %w", c.Rootfs, err)
 	}

@@ -125,6 +125,10 @@ func (r *Runtime) Create(o CreateOptions) (c *Container, err error) {
 		return nil, err
 	}
 	undo = append(undo, func() { cg.Signal(unix.SIGKILL); waitEmpty(cg); cg.Destroy() })
+	// Saved at once, so `delete --force` finds the cgroup even if we are killed mid-create.
+	if err := r.save(st); err != nil {
+		return nil, err
+	}
 	ip := &initProc{r: r, o: &o, st: st, cg: cg, filter: filter, sflags: sflags}
 	c, err = ip.start()
 	if c != nil && c.Cmd != nil {

@@ -71,6 +71,9 @@ func (ip *initProc) start() (*Container, error) {
 	if ip.st.StartTime, _, err = procStat(ip.st.Pid); err != nil {
 		return c, fmt.Errorf("init exited at once: %w", err)
 	}
+	if err := ip.r.save(ip.st); err != nil {
+		return c, err
+	}
 	if err := ip.cg.Add(ip.st.Pid); err != nil {
 		return c, err
 	}

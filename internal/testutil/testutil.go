@@ -69,9 +69,12 @@ func BusyboxRootfs(t testing.TB) string {
 		t.Skip("busybox-static is not installed (scripts/deps installs it)")
 	}
 	dir := t.TempDir()
-	// The rootfs must be traversable by the container's mapped root.
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
+	// The rootfs must be traversable by the container's mapped root (a host
+	// uid with no rights on root's 0700 test directories).
+	for d := dir; d != "/" && d != os.TempDir(); d = filepath.Dir(d) {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 	root := filepath.Join(dir, "rootfs")
 	for _, d := range []string{"bin", "sbin", "etc", "proc", "sys", "dev", "tmp", "root", "usr/bin", "run"} {

@@ -1,0 +1,112 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+type ociState struct {
+	ID     string `json:"id"`
+	Pid    int    `json:"pid"`
+	Status string `json:"status"`
+	Bundle string `json:"bundle"`
+}
+
+func (e *env) state(id string) ociState {
+	e.t.Helper()
+	var st ociState
+	if err := json.Unmarshal([]byte(e.must("state", id)), &st); err != nil {
+		e.t.Fatal(err)
+	}
+	return st
+}
+
+// R-ISO-3: `run` exits with the container's status, as runc does.
+func TestRunExitStatus(t *testing.T) {
+	e := newEnv(t)
+	for _, tc := range []struct {
+		script string
+		want   int
+	}{{"exit 0", 0}, {"exit 7", 7}, {"sh -c 'kill -9 $$'; exit $?", 137}} {
+		b := e.bundle([]string{"sh", "-c", tc.script})
+		if r := e.runIn(b, nil, "run", "e2e-exit"); r.code != tc.want {
+			t.Errorf("%q: exit %d, want %d (stderr %s)", tc.script, r.code, tc.want, r.stderr)
+		}
+	}
+}
+
+// R-ISO-3: create, start, state, kill and delete follow the OCI lifecycle.
+func TestLifecycle(t *testing.T) {
+	e := newEnv(t)
+	b := e.bundle([]string{"sleep", "1000"})
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	e.must("create", "--bundle", b, "--pid-file", pidFile, "e2e-life")
+	st := e.state("e2e-life")
+	if st.Status != "created" || st.Pid <= 0 || st.Bundle != b {
+		t.Fatalf("after create: %+v", st)
+	}
+	pid, _ := os.ReadFile(pidFile)
+	if strings.TrimSpace(string(pid)) == "" || string(pid) != itoa(st.Pid) {
+		t.Fatalf("pid file %q, state pid %d", pid, st.Pid)
+	}
+	exe, _ := os.Readlink("/proc/" + itoa(st.Pid) + "/exe")
+	if !strings.Contains(exe, "memfd:trustbox-init") {
+		t.Fatalf("init runs %q, want the sealed memfd copy (CVE-2019-5736)", exe)
+	}
+	if r := e.run("delete", "e2e-none"); r.code == 0 {
+		t.Fatal("delete of an unknown container succeeded")
+	}
+	e.must("start", "e2e-life")
+	if st := e.state("e2e-life"); st.Status != "running" {
+		t.Fatalf("after start: %+v", st)
+	}
+	if r := e.run("delete", "e2e-life"); r.code == 0 || !strings.Contains(r.stderr, "--force") {
+		t.Fatalf("delete of a running container: exit %d, %s", r.code, r.stderr)
+	}
+	e.must("pause", "e2e-life")
+	if st := e.state("e2e-life"); st.Status != "paused" {
+		t.Fatalf("after pause: %+v", st)
+	}
+	e.must("resume", "e2e-life")
+	var ps []int
+	if err := json.Unmarshal([]byte(e.must("ps", "--format", "json", "e2e-life")), &ps); err != nil || len(ps) != 1 || ps[0] != st.Pid {
+		t.Fatalf("ps: %v %v, want [%d]", ps, err, st.Pid)
+	}
+	list := e.must("list", "-q")
+	if strings.TrimSpace(list) != "e2e-life" {
+		t.Fatalf("list -q: %q", list)
+	}
+	e.must("kill", "e2e-life", "KILL")
+	waitExit(t, st.Pid)
+	if st := e.state("e2e-life"); st.Status != "stopped" {
+		t.Fatalf("after kill: %+v", st)
+	}
+	e.must("delete", "e2e-life")
+	if r := e.run("delete", "--force", "e2e-life"); r.code != 0 {
+		t.Fatalf("delete --force of an unknown container must exit 0 (containerd relies on it): %d %s", r.code, r.stderr)
+	}
+}
+
+// containerd sends signals as numbers, runc users as names with or without SIG.
+// The workload traps TERM: the kernel ignores unhandled signals to a
+// namespace's init, as it should.
+func TestKillSignalForms(t *testing.T) {
+	e := newEnv(t)
+	for _, sig := range []string{"9", "KILL", "SIGKILL", "sigterm", "15"} {
+		b := e.bundle([]string{"sh", "-c", "trap 'exit 3' TERM; sleep 1000 & wait"})
+		e.must("run", "--detach", "--bundle", b, "e2e-sig")
+		st := e.state("e2e-sig")
+		e.must("kill", "e2e-sig", sig)
+		waitExit(t, st.Pid)
+		e.must("delete", "e2e-sig")
+	}
+	if r := e.run("kill", "e2e-sig", "NOPE"); r.code == 0 {
+		t.Fatal("unknown signal accepted")
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

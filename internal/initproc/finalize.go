@@ -53,8 +53,8 @@ func finalize(sync *os.File, c *config.Init) error {
 	if err := chdirInside(p.Cwd); err != nil {
 		return err
 	}
-	if err := linux.CloseRangeFrom(firstFd + preserveFds()); err != nil {
-		return fmt.Errorf("close_range: %w", err)
+	if err := passPreservedFds(sync, preserveFds()); err != nil {
+		return err
 	}
 	if len(c.Seccomp) > 0 {
 		if err := installSeccomp(c.Seccomp, c.SeccompFlags); err != nil {
@@ -63,6 +63,28 @@ func finalize(sync *os.File, c *config.Init) error {
 	}
 	err = unix.Exec(path, p.Args, p.Env)
 	return fmt.Errorf("exec %s: %w", p.Args[0], err)
+}
+
+// passPreservedFds moves --preserve-fds from 5.. down to 3.. (where runc
+// puts them) and marks every other fd close-on-exec. The sync socket is
+// first moved out of the way so the runtime still sees it close at execve.
+func passPreservedFds(sync *os.File, n int) error {
+	if n > 0 {
+		hi, err := unix.FcntlInt(sync.Fd(), unix.F_DUPFD_CLOEXEC, firstFd+n)
+		if err != nil {
+			return fmt.Errorf("preserve fds: %w", err)
+		}
+		syncSock = os.NewFile(uintptr(hi), "sync")
+		for i := 0; i < n; i++ {
+			if err := unix.Dup3(firstFd+i, 3+i, 0); err != nil {
+				return fmt.Errorf("preserve fd %d: %w", 3+i, err)
+			}
+		}
+	}
+	if err := linux.CloseRangeFrom(3 + n); err != nil {
+		return fmt.Errorf("close_range: %w", err)
+	}
+	return nil
 }
 
 func preserveFds() int {

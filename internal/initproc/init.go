@@ -22,15 +22,23 @@ const (
 // Main runs init and never returns on success (it execs the workload).
 func Main() int {
 	runtime.LockOSThread() // credentials, caps and no_new_privs are per thread: keep one
-	sync := os.NewFile(SyncFd, "sync")
-	cfg, err := readConfig(sync)
+	// Go hands ExtraFiles over without close-on-exec: set it on the runtime's
+	// own fds so they can never reach the workload (CVE-2024-21626).
+	unix.CloseOnExec(SyncFd)
+	unix.CloseOnExec(FifoFd)
+	syncSock = os.NewFile(SyncFd, "sync")
+	cfg, err := readConfig(syncSock)
 	if err == nil {
-		err = run(sync, cfg)
+		err = run(syncSock, cfg)
 	}
 	// run only returns on failure: report it to the runtime, which cleans up.
-	send(sync, config.Message{Type: "error", Error: err.Error()})
+	send(syncSock, config.Message{Type: "error", Error: err.Error()})
+	fmt.Fprintf(os.Stderr, "trustbox init: %v\n", err)
 	return 1
 }
+
+// syncSock is the socket to the runtime; finalize may move it to a higher fd.
+var syncSock *os.File
 
 // rootfsMount is the id-mapped rootfs mount the runtime sent, if any.
 var rootfsMount *os.File

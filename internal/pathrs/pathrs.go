@@ -44,7 +44,11 @@ func MkdirAll(root *os.File, p string, mode uint32) (*os.File, error) {
 	if err := unix.Mkdirat(int(parent.Fd()), base, mode); err != nil && !errors.Is(err, unix.EEXIST) {
 		return nil, fmt.Errorf("mkdir %s in rootfs: %w", clean, err)
 	}
-	return Open(root, clean, unix.O_PATH|unix.O_DIRECTORY)
+	f, err := Open(root, clean, unix.O_PATH|unix.O_DIRECTORY)
+	if errors.Is(err, unix.ENOENT) {
+		return nil, fmt.Errorf("%s in rootfs is a symlink whose target does not exist inside the rootfs: refusing to create through it (CVE-2021-30465)", clean)
+	}
+	return f, err
 }
 
 // CreateFile makes sure regular file p exists inside root (creating parents)

@@ -130,7 +130,7 @@ func namespacedSysctl(key string) (specs.LinuxNamespaceType, bool) {
 
 func checkSysctl(s *specs.Spec, _ string) error {
 	for k := range s.Linux.Sysctl {
-		f := fmt.Sprintf("linux.sysctl[%q]", k)
+		f := "linux.sysctl." + k
 		if strings.ContainsAny(k, "/\x00") || strings.Contains(k, "..") || k == "" {
 			return fieldErr(f, "not a sysctl name")
 		}

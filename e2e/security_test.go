@@ -1,0 +1,164 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// probeScript reports, from inside the container, what protects it.
+const probeScript = `
+echo "uidmap=$(tr -s ' ' < /proc/self/uid_map | sed 's/^ //')"
+echo "capeff=$(grep CapEff /proc/self/status | cut -f2)"
+echo "nnp=$(grep NoNewPrivs /proc/self/status | cut -f2)"
+echo "keys=$(wc -c < /proc/keys)"
+(echo x > /proc/sys/kernel/domainname) 2>/dev/null && echo procsys=writable || echo procsys=ro
+touch /sys/fs/cgroup/pids/x 2>/dev/null && echo cgroupfs=writable || echo cgroupfs=ro
+touch /sys/x 2>/dev/null && echo sysfs=writable || echo sysfs=ro
+touch /rootfile 2>/dev/null && echo rootfs=writable || echo rootfs=ro
+mount -t tmpfs t /mnt 2>/dev/null && echo mount=allowed || echo mount=denied
+echo "hostname=$(hostname)"
+echo "fds=$(ls /proc/self/fd | wc -l)"
+echo "cwd=$(readlink /proc/self/cwd)"
+`
+
+func parseProbe(out string) map[string]string {
+	m := map[string]string{}
+	for _, l := range strings.Split(out, "\n") {
+		if k, v, ok := strings.Cut(l, "="); ok {
+			m[k] = strings.TrimSpace(v)
+		}
+	}
+	return m
+}
+
+func checkProbe(t *testing.T, got map[string]string, want map[string]string) {
+	t.Helper()
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %q, want %q", k, got[k], v)
+		}
+	}
+}
+
+// R-LSM-g, R-LSM-d, R-TRUST-5, CVE-2024-21626: `trustbox spec`'s defaults, read from inside.
+func TestSecureDefaultsFromInside(t *testing.T) {
+	e := newEnv(t)
+	b := e.bundle([]string{"sh", "-c", probeScript}, func(s *specs.Spec) {
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/mnt", Type: "tmpfs", Source: "tmpfs"})
+	})
+	r := e.runIn(b, nil, "run", "e2e-probe")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	checkProbe(t, parseProbe(r.stdout), map[string]string{
+		"uidmap": "0 100000 65536", "capeff": "0000000020000420", "nnp": "1", "keys": "0",
+		"procsys": "ro", "cgroupfs": "ro", "sysfs": "ro", "rootfs": "ro", "mount": "denied",
+		"hostname": "trustbox", "fds": "4", "cwd": "/",
+	})
+}
+
+// Whatever config arrives, the baseline hardens it (R-LSM-g, R-LSM-d).
+func TestBaselineHardensPermissiveConfig(t *testing.T) {
+	e := newEnv(t)
+	b := e.bundle([]string{"sh", "-c", probeScript}, func(s *specs.Spec) {
+		s.Process.NoNewPrivileges = false
+		s.Linux.MaskedPaths = nil
+		s.Linux.ReadonlyPaths = nil
+		for i := range s.Mounts {
+			if s.Mounts[i].Type == "sysfs" || s.Mounts[i].Type == "cgroup" {
+				s.Mounts[i].Options = []string{"rw", "nosuid"}
+			}
+		}
+	})
+	r := e.runIn(b, nil, "run", "e2e-harden")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	checkProbe(t, parseProbe(r.stdout), map[string]string{
+		"nnp": "1", "keys": "0", "procsys": "ro", "sysfs": "ro", "cgroupfs": "ro",
+	})
+	if !strings.Contains(r.stderr, "noNewPrivileges") || !strings.Contains(r.stderr, "R-LSM-g") {
+		t.Errorf("the baseline's decisions are not reported: %s", r.stderr)
+	}
+}
+
+// A config asking for what the baseline forbids is refused, naming the field
+// and the requirement, and nothing is left behind.
+func TestBaselineRefusals(t *testing.T) {
+	e := newEnv(t)
+	tests := []struct {
+		name   string
+		mutate func(*specs.Spec)
+		want   []string
+	}{
+		{"CAP_SYS_MODULE", func(s *specs.Spec) {
+			s.Process.Capabilities.Bounding = append(s.Process.Capabilities.Bounding, "CAP_SYS_MODULE")
+		}, []string{"process.capabilities.bounding", "CAP_SYS_MODULE", "R-TRUST-5"}},
+		{"CAP_SYS_PTRACE", func(s *specs.Spec) {
+			s.Process.Capabilities.Effective = append(s.Process.Capabilities.Effective, "CAP_SYS_PTRACE")
+		}, []string{"process.capabilities.effective", "R-LSM-e"}},
+		{"writable docker.sock", func(s *specs.Spec) {
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/run/docker.sock", Source: "/run/docker.sock", Type: "bind", Options: []string{"rbind", "rw"}})
+		}, []string{"mounts[8].source", "R-LSM-g"}},
+		{"writable host /sys", func(s *specs.Spec) {
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/host-sys", Source: "/sys", Type: "bind", Options: []string{"rbind"}})
+		}, []string{"mounts[8].source", "/sys", "R-LSM-g"}},
+		{"/dev/mem", func(s *specs.Spec) {
+			s.Linux.Devices = append(s.Linux.Devices, specs.LinuxDevice{Path: "/dev/mem", Type: "c", Major: 1, Minor: 1})
+		}, []string{"linux.devices[0]", "R-TRUST-5"}},
+		{"all devices", func(s *specs.Spec) {
+			s.Linux.Resources.Devices = []specs.LinuxDeviceCgroup{{Allow: true, Access: "rwm"}}
+		}, []string{"linux.resources.devices[0]", "R-TRUST-5"}},
+		{"host sysctl", func(s *specs.Spec) {
+			s.Linux.Sysctl = map[string]string{"kernel.panic": "1"}
+		}, []string{`linux.sysctl.kernel.panic`, "R-TRUST-5"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := e.bundle([]string{"true"}, tc.mutate)
+			r := e.runIn(b, nil, "run", "e2e-refuse")
+			if r.code == 0 {
+				t.Fatal("the container ran")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("error does not name %q: %s", w, r.stderr)
+				}
+			}
+			if n := strings.Count(strings.TrimSpace(r.stderr), "\n"); n > 0 {
+				t.Errorf("want one error line, got %d: %s", n+1, r.stderr)
+			}
+		})
+	}
+	data, _ := os.ReadFile(filepath.Join(e.root, "audit.log"))
+	if strings.Count(string(data), `"event":"refuse"`) != len(tests) {
+		t.Errorf("every refusal must be an audit event (R-OPS-6): %s", data)
+	}
+}
+
+// CVE-2021-30465: a mount target that is a symlink pointing out of the rootfs
+// is resolved inside it; the host directory is never touched.
+func TestMountTargetSymlinkStaysInRootfs(t *testing.T) {
+	e := newEnv(t)
+	host := t.TempDir()
+	b := e.bundle([]string{"true"}, func(s *specs.Spec) {
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/evil/sub", Type: "tmpfs", Source: "tmpfs"})
+	})
+	if err := os.Symlink(host, filepath.Join(b, "rootfs", "evil")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../../../../../../../../"+host, filepath.Join(b, "rootfs", "evil2")); err != nil {
+		t.Fatal(err)
+	}
+	r := e.runIn(b, nil, "run", "e2e-symlink")
+	if ents, _ := os.ReadDir(host); len(ents) != 0 {
+		t.Fatalf("the runtime wrote through the symlink into the host: %v", ents)
+	}
+	if r.code == 0 || !strings.Contains(r.stderr, "mounts[8]") || !strings.Contains(r.stderr, "symlink") {
+		t.Fatalf("want one clear error naming the mount and the symlink, got exit %d: %s", r.code, r.stderr)
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/trustbox/trustbox/internal/spec"
 )
 
 // Action is what the baseline did about one field.
@@ -100,12 +102,10 @@ func (b *Baseline) capabilities(s *specs.Spec) []Decision {
 		return nil
 	}
 	var ds []Decision
-	c := s.Process.Capabilities
-	for set, list := range map[string][]string{"bounding": c.Bounding, "effective": c.Effective,
-		"permitted": c.Permitted, "inheritable": c.Inheritable, "ambient": c.Ambient} {
-		for _, name := range list {
+	for _, set := range spec.CapSets(s.Process.Capabilities) {
+		for _, name := range set.List {
 			if req, bad := b.ForbiddenCaps[name]; bad {
-				ds = append(ds, Decision{Refused, "process.capabilities." + set, req,
+				ds = append(ds, Decision{Refused, "process.capabilities." + set.Name, req,
 					name + " is forbidden by the trustbox baseline"})
 			}
 		}

@@ -68,14 +68,27 @@ func checkCapabilities(s *specs.Spec, _ string) error {
 	if s.Process == nil || s.Process.Capabilities == nil {
 		return nil
 	}
-	c := s.Process.Capabilities
-	for set, list := range map[string][]string{"bounding": c.Bounding, "effective": c.Effective,
-		"inheritable": c.Inheritable, "permitted": c.Permitted, "ambient": c.Ambient} {
-		for i, name := range list {
+	for _, set := range CapSets(s.Process.Capabilities) {
+		for i, name := range set.List {
 			if _, ok := Capabilities[name]; !ok {
-				return fieldErr(fmt.Sprintf("process.capabilities.%s[%d]", set, i), "unknown capability %q", name)
+				return fieldErr(fmt.Sprintf("process.capabilities.%s[%d]", set.Name, i), "unknown capability %q", name)
 			}
 		}
 	}
 	return nil
+}
+
+// CapSet is one named capability set of a process.
+type CapSet struct {
+	Name string
+	List []string
+}
+
+// CapSets lists the five sets in a fixed order.
+func CapSets(c *specs.LinuxCapabilities) []CapSet {
+	if c == nil {
+		return nil
+	}
+	return []CapSet{{"bounding", c.Bounding}, {"effective", c.Effective}, {"permitted", c.Permitted},
+		{"inheritable", c.Inheritable}, {"ambient", c.Ambient}}
 }

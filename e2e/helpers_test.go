@@ -52,7 +52,10 @@ func (e *env) runIn(dir string, stdin []byte, args ...string) result {
 	// Files, not pipes: a detached container inherits stdio and would hold a pipe open.
 	out, errb := tempFile(e.t), tempFile(e.t)
 	cmd.Stdout, cmd.Stderr = out, errb
-	err := cmd.Run()
+	err := startTracked(cmd)
+	if err == nil {
+		err = waitTracked(cmd)
+	}
 	code := 0
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -153,15 +154,32 @@ func (m *Manager) Signal(sig unix.Signal) error {
 	return err
 }
 
-// Destroy removes the cgroup directories; the cgroup must be empty.
+// Destroy removes the cgroup directories. A killed task pins its v1 cgroups
+// until its parent reaps it, and the kernel offers no event for that, so
+// EBUSY is retried with backoff for a bounded time.
 func (m *Manager) Destroy() error {
 	var errs []error
 	for _, dir := range m.Dirs {
-		if err := unix.Rmdir(dir); err != nil && !errors.Is(err, unix.ENOENT) {
+		if err := rmdirRetry(dir); err != nil {
 			errs = append(errs, fmt.Errorf("remove cgroup %s: %w", dir, err))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+func rmdirRetry(dir string) error {
+	delay := 200 * time.Microsecond
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		err := unix.Rmdir(dir)
+		if err == nil || errors.Is(err, unix.ENOENT) {
+			return nil
+		}
+		if !errors.Is(err, unix.EBUSY) || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(delay)
+		delay = min(2*delay, 50*time.Millisecond)
+	}
 }
 
 func write(dir, file, val string) error {

@@ -23,6 +23,7 @@ mount -t tmpfs t /mnt 2>/dev/null && echo mount=allowed || echo mount=denied
 echo "hostname=$(hostname)"
 echo "fds=$(ls /proc/self/fd | wc -l)"
 echo "cwd=$(readlink /proc/self/cwd)"
+echo "cgroupns=$(grep pids /proc/self/cgroup | cut -d: -f3)"
 `
 
 func parseProbe(out string) map[string]string {
@@ -57,7 +58,7 @@ func TestSecureDefaultsFromInside(t *testing.T) {
 	checkProbe(t, parseProbe(r.stdout), map[string]string{
 		"uidmap": "0 100000 65536", "capeff": "0000000020000420", "nnp": "1", "keys": "0",
 		"procsys": "ro", "cgroupfs": "ro", "sysfs": "ro", "rootfs": "ro", "mount": "denied",
-		"hostname": "trustbox", "fds": "4", "cwd": "/",
+		"hostname": "trustbox", "fds": "4", "cwd": "/", "cgroupns": "/",
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	"os"
 
 	"github.com/trustbox/trustbox/internal/cli"
+	_ "github.com/trustbox/trustbox/internal/nsenter" // joins namespaces before the Go runtime starts
 )
 
 func main() {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/trustbox/trustbox/internal/config"
@@ -35,6 +36,15 @@ func Main() int {
 	send(syncSock, config.Message{Type: "error", Error: err.Error()})
 	fmt.Fprintf(os.Stderr, "trustbox init: %v\n", err)
 	return 1
+}
+
+func newNamespace(s *specs.Spec, t specs.LinuxNamespaceType) bool {
+	for _, ns := range s.Linux.Namespaces {
+		if ns.Type == t && ns.Path == "" {
+			return true
+		}
+	}
+	return false
 }
 
 // syncSock is the socket to the runtime; finalize may move it to a higher fd.
@@ -77,6 +87,13 @@ func sendFd(sync *os.File, m config.Message, fd int) error {
 
 func run(sync *os.File, c *config.Init) error {
 	s := c.Spec
+	if !c.Exec && newNamespace(s, specs.CgroupNamespace) {
+		// The runtime put us in our cgroup before sending the config: make it
+		// the root of a new cgroup namespace (this thread's, the one that execs).
+		if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
+			return fmt.Errorf("unshare cgroup namespace: %w", err)
+		}
+	}
 	if !c.Exec {
 		if err := setupRootfs(c); err != nil {
 			return err

@@ -116,6 +116,9 @@ func (ip *initProc) namespaces(attr *syscall.SysProcAttr) error {
 		if ns.Path != "" {
 			return fmt.Errorf("linux.namespaces: joining the %s namespace at %s is not supported yet", ns.Type, ns.Path)
 		}
+		if ns.Type == specs.CgroupNamespace {
+			continue // init unshares it once it is inside its cgroup, so that cgroup is the namespace's root
+		}
 		attr.Cloneflags |= nsFlags[ns.Type]
 	}
 	for _, m := range s.Linux.UIDMappings {

@@ -1,0 +1,65 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// exec joins every namespace of a running container (through the nsenter
+// constructor), its cgroup and its confinement, and returns the exit status.
+func TestExec(t *testing.T) {
+	e := newEnv(t)
+	b := e.bundle([]string{"sleep", "1000"})
+	e.must("run", "-d", "--bundle", b, "e2e-exec")
+	defer e.run("delete", "-f", "e2e-exec")
+	st := e.state("e2e-exec")
+
+	r := e.run("exec", "e2e-exec", "sh", "-c", "exit 5")
+	if r.code != 5 {
+		t.Fatalf("exit %d, want 5: %s", r.code, r.stderr)
+	}
+	out := e.must("exec", "--env", "FOO=bar", "--cwd", "/tmp", "--user", "1000:1000", "e2e-exec", "sh", "-c", probeScript+`
+echo "foo=$FOO"; echo "pwd=$(pwd)"; echo "id=$(id -u):$(id -g)"; echo "pidns1=$(cat /proc/1/cmdline | tr '\0' ' ')"
+echo "cgroup=$(grep pids /proc/self/cgroup | cut -d: -f3)"`)
+	checkProbe(t, parseProbe(out), map[string]string{
+		"uidmap": "0 100000 65536", "nnp": "1", "procsys": "ro", "rootfs": "ro", "hostname": "trustbox",
+		"fds": "4", "foo": "bar", "pwd": "/tmp", "id": "1000:1000", "pidns1": "sleep 1000", "cgroup": "/",
+		"capeff": "0000000000000000",
+	})
+
+	proc := specs.Process{Args: []string{"sh", "-c", "echo from-file; exit 2"}, Cwd: "/", Env: []string{"PATH=/bin"}}
+	pf := filepath.Join(t.TempDir(), "process.json")
+	data, _ := json.Marshal(proc)
+	if err := os.WriteFile(pf, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.run("exec", "--process", pf, "e2e-exec"); r.code != 2 || strings.TrimSpace(r.stdout) != "from-file" {
+		t.Fatalf("--process: exit %d %q %s", r.code, r.stdout, r.stderr)
+	}
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	e.must("exec", "--detach", "--pid-file", pidFile, "e2e-exec", "sleep", "1000")
+	if p, _ := os.ReadFile(pidFile); len(p) == 0 {
+		t.Fatal("exec --detach wrote no pid file")
+	}
+	var pids []int
+	_ = json.Unmarshal([]byte(e.must("ps", "--format", "json", "e2e-exec")), &pids)
+	if len(pids) != 2 {
+		t.Fatalf("ps after detached exec: %v", pids)
+	}
+	if r := e.run("exec", "--cap", "CAP_SYS_ADMIN", "e2e-exec", "true"); r.code == 0 || !strings.Contains(r.stderr, "R-LSM-g") {
+		t.Fatalf("exec with a forbidden capability: exit %d %s", r.code, r.stderr)
+	}
+	if r := e.run("exec", "e2e-exec", "/nonexistent"); r.code == 0 || !strings.Contains(r.stderr, "nonexistent") {
+		t.Fatalf("exec of a missing binary: exit %d %s", r.code, r.stderr)
+	}
+	e.must("kill", "e2e-exec", "KILL")
+	waitExit(t, st.Pid)
+	if r := e.run("exec", "e2e-exec", "true"); r.code == 0 || !strings.Contains(r.stderr, "stopped") {
+		t.Fatalf("exec into a stopped container: exit %d %s", r.code, r.stderr)
+	}
+}

@@ -1,0 +1,79 @@
+// The namespace-joining constructor of trustbox (see nsenter.go).
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+// report sends one JSON message on the SOCK_SEQPACKET sync socket.
+static void report_error(int sync, const char *what, int err)
+{
+	char buf[256];
+	int n = snprintf(buf, sizeof(buf), "{\"type\":\"error\",\"error\":\"nsenter: %s: %s\"}", what, strerror(err));
+	if (sync >= 0 && n > 0)
+		(void)send(sync, buf, (size_t)n, MSG_NOSIGNAL);
+	_exit(1);
+}
+
+static int ns_flag(const char *name)
+{
+	static const struct { const char *name; int flag; } table[] = {
+		{"user", CLONE_NEWUSER}, {"mnt", CLONE_NEWNS}, {"pid", CLONE_NEWPID},
+		{"net", CLONE_NEWNET}, {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS},
+		{"cgroup", CLONE_NEWCGROUP}, {"time", CLONE_NEWTIME},
+	};
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (strcmp(name, table[i].name) == 0)
+			return table[i].flag;
+	return 0;
+}
+
+void trustbox_nsenter(void)
+{
+	const char *sync_env = getenv("_TRUSTBOX_NSENTER");
+	const char *ns_env = getenv("_TRUSTBOX_NS");
+	if (sync_env == NULL || ns_env == NULL)
+		return;
+	int sync = atoi(sync_env);
+	char list[512];
+	if (strlen(ns_env) >= sizeof(list))
+		report_error(sync, "namespace list too long", EINVAL);
+	strcpy(list, ns_env);
+	int joined_pid = 0;
+	char *save = NULL;
+	for (char *item = strtok_r(list, ",", &save); item != NULL; item = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(item, '=');
+		if (eq == NULL)
+			report_error(sync, "malformed namespace list", EINVAL);
+		*eq = '\0';
+		int flag = ns_flag(item);
+		int fd = atoi(eq + 1);
+		if (flag == 0 || fd < 3)
+			report_error(sync, item, EINVAL);
+		if (setns(fd, flag) < 0)
+			report_error(sync, item, errno);
+		close(fd);
+		if (flag == CLONE_NEWPID)
+			joined_pid = 1;
+	}
+	unsetenv("_TRUSTBOX_NS");
+	unsetenv("_TRUSTBOX_NSENTER");
+	if (!joined_pid)
+		return;
+	// A joined pid namespace applies to children only: fork, report the
+	// child's pid (the runtime is a subreaper and adopts it), and leave.
+	pid_t child = fork();
+	if (child < 0)
+		report_error(sync, "fork", errno);
+	if (child > 0) {
+		char buf[64];
+		int n = snprintf(buf, sizeof(buf), "{\"type\":\"pid\",\"pid\":%d}", (int)child);
+		if (send(sync, buf, (size_t)n, MSG_NOSIGNAL) < 0)
+			_exit(1);
+		_exit(0);
+	}
+}

@@ -1,0 +1,21 @@
+// Package nsenter joins existing namespaces in a C constructor that runs before the Go runtime starts its threads.
+//
+// setns(2) into a user namespace needs a single-threaded caller, and into a
+// mount namespace a caller that shares no fs state with other threads: a Go
+// program can do neither once its runtime has started (docs/adr/0001).
+// The runtime passes namespace fds and the sync socket through two
+// environment variables; with them unset the constructor does nothing.
+package nsenter
+
+/*
+#cgo CFLAGS: -Wall -Werror
+extern void trustbox_nsenter(void);
+void __attribute__((constructor)) trustbox_nsenter_init(void) { trustbox_nsenter(); }
+*/
+import "C"
+
+// Env names the constructor reads: the sync socket fd and "type=fd,..." to join, in order.
+const (
+	EnvSync = "_TRUSTBOX_NSENTER"
+	EnvNS   = "_TRUSTBOX_NS"
+)

@@ -3,11 +3,16 @@ package e2e
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/trustbox/trustbox/internal/testutil"
 )
 
 // exec joins every namespace of a running container (through the nsenter
@@ -61,5 +66,38 @@ echo "cgroup=$(grep pids /proc/self/cgroup | cut -d: -f3)"`)
 	waitExit(t, st.Pid)
 	if r := e.run("exec", "e2e-exec", "true"); r.code == 0 || !strings.Contains(r.stderr, "stopped") {
 		t.Fatalf("exec into a stopped container: exit %d %s", r.code, r.stderr)
+	}
+}
+
+// A namespace given by path (Podman's and CNI's netns) is joined, not created.
+func TestJoinNetworkNamespaceByPath(t *testing.T) {
+	e := newEnv(t)
+	ip := testutil.RequiresBinary(t, "ip")
+	name := "tb-e2e-" + strconv.Itoa(os.Getpid())
+	if out, err := exec.Command(ip, "netns", "add", name).CombinedOutput(); err != nil {
+		t.Fatalf("ip netns add: %v %s", err, out)
+	}
+	defer exec.Command(ip, "netns", "delete", name).Run()
+	path := "/run/netns/" + name
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		t.Fatal(err)
+	}
+	b := e.bundle([]string{"readlink", "/proc/self/ns/net"}, func(s *specs.Spec) {
+		var ns []specs.LinuxNamespace
+		for _, n := range s.Linux.Namespaces {
+			switch n.Type {
+			case specs.UserNamespace:
+			case specs.NetworkNamespace:
+				ns = append(ns, specs.LinuxNamespace{Type: n.Type, Path: path})
+			default:
+				ns = append(ns, n)
+			}
+		}
+		s.Linux.Namespaces, s.Linux.UIDMappings, s.Linux.GIDMappings = ns, nil, nil
+	})
+	r := e.runIn(b, nil, "run", "e2e-netns")
+	if want := "net:[" + strconv.FormatUint(st.Ino, 10) + "]"; r.code != 0 || strings.TrimSpace(r.stdout) != want {
+		t.Fatalf("exit %d: got %q want %q (%s)", r.code, r.stdout, want, r.stderr)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -15,6 +16,7 @@ import (
 	"github.com/trustbox/trustbox/internal/cgroups"
 	"github.com/trustbox/trustbox/internal/config"
 	"github.com/trustbox/trustbox/internal/linux"
+	"github.com/trustbox/trustbox/internal/nsenter"
 )
 
 var nsFlags = map[specs.LinuxNamespaceType]uintptr{
@@ -50,17 +52,30 @@ func (ip *initProc) start() (*Container, error) {
 	for i := 0; i < ip.o.PreserveFds; i++ {
 		extra = append(extra, os.NewFile(uintptr(3+i), "preserved"))
 	}
-	cmd, mem, err := sealedInit(extra, []string{"_TRUSTBOX_PRESERVE_FDS=" + strconv.Itoa(ip.o.PreserveFds)})
+	attr := &syscall.SysProcAttr{}
+	joins, names, err := ip.namespaces(attr)
+	if err != nil {
+		childSock.Close()
+		return nil, err
+	}
+	defer closeAll(joins)
+	env := []string{"_TRUSTBOX_PRESERVE_FDS=" + strconv.Itoa(ip.o.PreserveFds)}
+	if len(joins) > 0 {
+		var list []string
+		for i, f := range joins {
+			list = append(list, fmt.Sprintf("%s=%d", names[i], 3+len(extra)))
+			extra = append(extra, f)
+		}
+		env = append(env, nsenter.EnvSync+"=3", nsenter.EnvNS+"="+strings.Join(list, ","))
+	}
+	cmd, mem, err := sealedInit(extra, env)
 	if err != nil {
 		childSock.Close()
 		return nil, err
 	}
 	defer mem.Close()
+	cmd.SysProcAttr = attr
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = orStd(ip.o.Stdin, os.Stdin), orStd(ip.o.Stdout, os.Stdout), orStd(ip.o.Stderr, os.Stderr)
-	if err := ip.namespaces(cmd.SysProcAttr); err != nil {
-		childSock.Close()
-		return nil, err
-	}
 	err = cmd.Start()
 	childSock.Close()
 	if err != nil {
@@ -109,17 +124,34 @@ func orStd(f, def *os.File) *os.File {
 	return def
 }
 
-// namespaces asks the kernel for every new namespace at clone time and maps ids.
-func (ip *initProc) namespaces(attr *syscall.SysProcAttr) error {
+// namespaces asks the kernel for every new namespace at clone time and maps
+// ids; namespaces joined by path are opened here and joined by the nsenter
+// constructor in the child before its Go runtime starts (ADR 0001).
+func (ip *initProc) namespaces(attr *syscall.SysProcAttr) (joins []*os.File, names []string, err error) {
 	s := ip.st.Spec
 	for _, ns := range s.Linux.Namespaces {
-		if ns.Path != "" {
-			return fmt.Errorf("linux.namespaces: joining the %s namespace at %s is not supported yet", ns.Type, ns.Path)
+		if ns.Path == "" {
+			if ns.Type != specs.CgroupNamespace { // init unshares it once inside its cgroup
+				attr.Cloneflags |= nsFlags[ns.Type]
+			}
+			continue
 		}
-		if ns.Type == specs.CgroupNamespace {
-			continue // init unshares it once it is inside its cgroup, so that cgroup is the namespace's root
+		switch ns.Type {
+		case specs.NetworkNamespace, specs.IPCNamespace, specs.UTSNamespace, specs.CgroupNamespace, specs.TimeNamespace:
+		default:
+			closeAll(joins)
+			return nil, nil, fmt.Errorf("linux.namespaces: joining the %s namespace at %s is not supported yet", ns.Type, ns.Path)
 		}
-		attr.Cloneflags |= nsFlags[ns.Type]
+		f, err := os.Open(ns.Path)
+		if err != nil {
+			closeAll(joins)
+			return nil, nil, fmt.Errorf("linux.namespaces: %s namespace: %w", ns.Type, err)
+		}
+		joins, names = append(joins, f), append(names, nsFile[ns.Type])
+	}
+	if len(joins) > 0 && attr.Cloneflags&unix.CLONE_NEWUSER != 0 {
+		closeAll(joins)
+		return nil, nil, fmt.Errorf("linux.namespaces: joining namespaces by path together with a new user namespace is not supported yet")
 	}
 	for _, m := range s.Linux.UIDMappings {
 		attr.UidMappings = append(attr.UidMappings, syscall.SysProcIDMap{ContainerID: int(m.ContainerID), HostID: int(m.HostID), Size: int(m.Size)})
@@ -132,7 +164,7 @@ func (ip *initProc) namespaces(attr *syscall.SysProcAttr) error {
 		// Become the namespace's root: the host uid 0 we run as is not mapped in it.
 		attr.Credential = &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: true}
 	}
-	return nil
+	return joins, names, nil
 }
 
 // makeFifo creates the exec fifo that holds init until start, owned by the

@@ -3,6 +3,7 @@ package measure_test
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/rand"
 	"encoding/hex"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"strconv"
 	"testing"
 
+	goattest "github.com/google/go-attestation/attest"
 	"github.com/google/go-tpm/tpm2/transport"
 	"github.com/trustbox/trustbox/internal/measure"
 	"github.com/trustbox/trustbox/internal/testutil"
@@ -111,5 +113,28 @@ func TestCanonical(t *testing.T) {
 	}
 	if _, err := measure.Canonical([]byte(`{} {}`)); err == nil {
 		t.Error("trailing document accepted")
+	}
+}
+
+// go-attestation, the verifier library most Go attestation services use,
+// parses the log and its replay matches PCRs 8-13.
+func TestGoAttestationParses(t *testing.T) {
+	ev := launchEvents(t)
+	el, err := goattest.ParseEventLog(attestapi.EncodeEventLog(ev))
+	if err != nil {
+		t.Fatalf("go-attestation rejected the log: %v", err)
+	}
+	var pcrs []goattest.PCR
+	for pcr, v := range attestapi.Replay(ev) {
+		if pcr < 17 {
+			pcrs = append(pcrs, goattest.PCR{Index: int(pcr), Digest: append([]byte(nil), v[:]...), DigestAlg: crypto.SHA256})
+		}
+	}
+	verified, err := el.Verify(pcrs)
+	if err != nil {
+		t.Fatalf("go-attestation replay: %v", err)
+	}
+	if len(verified) == 0 {
+		t.Error("go-attestation verified no events")
 	}
 }

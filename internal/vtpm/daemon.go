@@ -119,6 +119,11 @@ func (m *Manager) handle(ctx context.Context, c *net.UnixConn) {
 	if err != nil {
 		m.log.Warn("vtpmd refused a caller", "err", err)
 		enc.Encode(response{Error: err.Error()})
+		// Drain what the caller sent (bounded) so closing does not reset
+		// the connection before it reads the refusal.
+		c.CloseWrite()
+		c.SetReadDeadline(time.Now().Add(time.Second))
+		io.Copy(io.Discard, io.LimitReader(c, maxRequest))
 		return
 	}
 	var req request

@@ -4,7 +4,15 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/trustbox/trustbox/internal/config"
+	"github.com/trustbox/trustbox/internal/seccomp"
 )
 
-// seccompFor returns the compiler the runtime uses for linux.seccomp (nil until the seccomp subsystem is wired).
-func seccompFor(g *Global) func(*specs.Spec) ([]config.SockFilter, uint, error) { return nil }
+// seccompFor compiles every container's filter: the config's linux.seccomp
+// (Docker's and the engines' profiles unchanged) with trustbox's always-on
+// blacklist merged in, or trustbox's "default" profile when the config has
+// none (R-LSM-c, R-LSM-d, R-LSM-e).
+func seccompFor(g *Global) func(*specs.Spec) ([]config.SockFilter, uint, error) {
+	return seccomp.SpecCompiler(seccomp.SpecOptions{Default: "default", Ptrace: seccomp.PtraceDeny}, func(msg string) {
+		g.logger.Info("seccomp: " + msg)
+	})
+}

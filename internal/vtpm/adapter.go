@@ -1,6 +1,7 @@
 package vtpm
 
 import (
+	"bufio"
 	"encoding/binary"
 	"errors"
 	"log/slog"
@@ -111,8 +112,9 @@ func (a *Adapter) serve(c net.Conn) {
 	defer c.Close()
 	cl := &client{handles: map[uint32]bool{}}
 	defer a.leave(cl)
+	r := bufio.NewReaderSize(c, 4096)
 	for {
-		cmd, err := ReadFrame(c)
+		cmd, err := ReadFrame(r)
 		if err != nil {
 			return
 		}

@@ -1,6 +1,7 @@
 package vtpm
 
 import (
+	"bufio"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -30,6 +31,7 @@ type Instance struct {
 
 	mu       sync.Mutex
 	data     net.Conn
+	dataR    *bufio.Reader // one read syscall per response
 	ctrl     net.Conn
 	locality uint8
 	closed   bool
@@ -114,7 +116,7 @@ func (i *Instance) sendLocked(cmd []byte) ([]byte, error) {
 	if _, err := i.data.Write(cmd); err != nil {
 		return nil, fmt.Errorf("send to swtpm in %s: %w", i.dir, err)
 	}
-	rsp, err := ReadFrame(i.data)
+	rsp, err := ReadFrame(i.dataR)
 	if err != nil {
 		return nil, fmt.Errorf("read from swtpm in %s: %w", i.dir, err)
 	}

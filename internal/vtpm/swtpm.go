@@ -1,6 +1,7 @@
 package vtpm
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -124,7 +125,7 @@ func connect(ctx context.Context, dir string, proc *process) (*Instance, error) 
 		data.Close()
 		return nil, fmt.Errorf("connect to swtpm control socket in %s: %w", dir, err)
 	}
-	return &Instance{dir: dir, proc: proc, data: data, ctrl: ctrl, timeout: 30 * time.Second, baton: make(chan struct{}, 1)}, nil
+	return &Instance{dir: dir, proc: proc, data: data, dataR: bufio.NewReaderSize(data, 4096), ctrl: ctrl, timeout: 30 * time.Second, baton: make(chan struct{}, 1)}, nil
 }
 
 func makeStateDir(dir string, cred *syscall.Credential) (created bool, err error) {

@@ -52,6 +52,12 @@ func TrustboxBinary(t testing.TB) string {
 			return
 		}
 		buildPath = filepath.Join(dir, "trustbox")
+		// As scripts/build: the static inspector is embedded in the demo image first.
+		insp := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", "internal/demo/image/sbin/inspect", "./cmd/tbinspect")
+		insp.Dir, insp.Env = RepoRoot(), append(os.Environ(), "CGO_ENABLED=0")
+		if buildOut, buildErr = insp.CombinedOutput(); buildErr != nil {
+			return
+		}
 		cmd := exec.Command("go", "build", "-o", buildPath, "./cmd/trustbox")
 		cmd.Dir = RepoRoot()
 		buildOut, buildErr = cmd.CombinedOutput()

@@ -28,7 +28,10 @@ func init() {
 			fs.StringVar(&o.Socket, "socket", vtpm.DefaultSocket, "control socket")
 			fs.StringVar(&o.HostTPM, "host-tpm", "auto", "host TPM certifying vTPM EKs")
 			fs.StringVar(&o.Swtpm, "swtpm", "swtpm", "swtpm binary")
+			uidBase := fs.Uint("swtpm-uid-base", vtpm.DefaultUIDBase, "first uid for swtpm processes, one each (0: run them as root)")
+			uids := fs.Uint("swtpm-uids", 65536, "size of the swtpm uid range")
 			return func(args []string) error {
+				o.UIDBase, o.UIDCount = uint32(*uidBase), uint32(*uids)
 				args, err := positionals(fs, args)
 				if err != nil {
 					return err

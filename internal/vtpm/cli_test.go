@@ -64,6 +64,9 @@ func TestCLIAttestVerify(t *testing.T) {
 	testutil.RequiresBinary(t, "swtpm")
 	bin := testutil.TrustboxBinary(t)
 	base := t.TempDir()
+	// vtpmd runs each swtpm as its own uid, which must reach its state dir.
+	os.Chmod(filepath.Dir(base), 0o711)
+	os.Chmod(base, 0o711)
 	dir, ca, sock := filepath.Join(base, "vtpm"), filepath.Join(base, "ca"), filepath.Join(base, "vtpmd.sock")
 	d := runVtpmd(t, bin, dir, ca, sock)
 	c := vtpm.Client{Socket: sock}

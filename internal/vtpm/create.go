@@ -29,6 +29,12 @@ func (m *Manager) Create(ctx context.Context, id string, req CreateRequest) (Att
 		m.mu.Unlock()
 		return Attachment{}, fmt.Errorf("container %q already has a vTPM", id)
 	}
+	uid, err := m.allocUID()
+	if err != nil {
+		m.mu.Unlock()
+		return Attachment{}, fmt.Errorf("create vTPM for %s: %w", id, err)
+	}
+	e.rec.UID = uid
 	m.vtpms[id] = e
 	m.mu.Unlock()
 	if err := m.create(ctx, id, req, e); err != nil {
@@ -50,6 +56,9 @@ func (m *Manager) create(ctx context.Context, id string, req CreateRequest, e *e
 	if err := os.Mkdir(m.l.vtpm(id), 0o700); err != nil {
 		return err
 	}
+	if err := os.Chmod(m.l.vtpm(id), dirMode(m.opts)); err != nil {
+		return err
+	}
 	key, err := newKey()
 	if err != nil {
 		return err
@@ -58,7 +67,7 @@ func (m *Manager) create(ctx context.Context, id string, req CreateRequest, e *e
 	if err := os.WriteFile(m.l.key(id), key, 0o600); err != nil {
 		return fmt.Errorf("write state key: %w", err)
 	}
-	inst, err := Start(ctx, Config{StateDir: m.l.state(id), Key: key, Binary: m.opts.Swtpm})
+	inst, err := Start(ctx, Config{StateDir: m.l.state(id), Key: key, Binary: m.opts.Swtpm, Credential: credential(e.rec.UID)})
 	if err != nil {
 		return err
 	}
@@ -79,7 +88,7 @@ func (m *Manager) create(ctx context.Context, id string, req CreateRequest, e *e
 		return err
 	}
 	e.rec = record{ID: id, Created: time.Now().UTC(), ContainerStateDir: req.ContainerStateDir,
-		EKCertRSA: end.RSA.CertDER, EKCertECC: end.ECC.CertDER, AKCert: akCert, RootKind: m.root.Kind()}
+		EKCertRSA: end.RSA.CertDER, EKCertECC: end.ECC.CertDER, AKCert: akCert, RootKind: m.root.Kind(), UID: e.rec.UID}
 	if err := m.writeRecord(e.rec); err != nil {
 		return err
 	}

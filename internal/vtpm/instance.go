@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,7 +41,7 @@ var _ transport.TPM = (*Instance)(nil)
 // Attach reconnects to the swtpm still running in stateDir after a manager
 // restart (its pid file names it).
 func Attach(ctx context.Context, stateDir string) (*Instance, error) {
-	b, err := os.ReadFile(filepath.Join(stateDir, pidFile))
+	b, err := os.ReadFile(sidecar(stateDir, pidFile))
 	if err != nil {
 		return nil, fmt.Errorf("attach to swtpm in %s: %w", stateDir, err)
 	}
@@ -114,13 +113,28 @@ func (i *Instance) sendLocked(cmd []byte) ([]byte, error) {
 	}
 	i.data.SetDeadline(time.Now().Add(i.timeout))
 	if _, err := i.data.Write(cmd); err != nil {
-		return nil, fmt.Errorf("send to swtpm in %s: %w", i.dir, err)
+		return nil, fmt.Errorf("send to swtpm in %s: %w%s", i.dir, err, i.exitNote())
 	}
 	rsp, err := ReadFrame(i.dataR)
 	if err != nil {
-		return nil, fmt.Errorf("read from swtpm in %s: %w", i.dir, err)
+		return nil, fmt.Errorf("read from swtpm in %s: %w%s", i.dir, err, i.exitNote())
 	}
 	return rsp, nil
+}
+
+// exitNote explains a broken connection when swtpm has exited: the last
+// line of its log usually says why (a state dir it cannot open, a bad key).
+func (i *Instance) exitNote() string {
+	// A broken connection usually means swtpm is on its way out: give it a
+	// moment to finish exiting, bounded.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if i.proc.wait(ctx) != nil {
+		return ""
+	}
+	b, _ := os.ReadFile(sidecar(i.dir, logFile))
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	return fmt.Sprintf(" (swtpm exited; its log says: %q)", lines[len(lines)-1])
 }
 
 // locked is a transport.TPM valid only inside Do.
@@ -217,7 +231,7 @@ func (i *Instance) Stop(ctx context.Context) error {
 	}
 	i.proc.release()
 	for _, f := range []string{dataSock, ctrlSock, pidFile} {
-		if err := os.Remove(filepath.Join(i.dir, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := os.Remove(sidecar(i.dir, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			errs = append(errs, err)
 		}
 	}
@@ -227,9 +241,10 @@ func (i *Instance) Stop(ctx context.Context) error {
 	return nil
 }
 
-// Destroy stops swtpm and deletes its state directory.
+// Destroy stops swtpm and deletes its state directory and log.
 func (i *Instance) Destroy(ctx context.Context) error {
 	err := i.Stop(ctx)
+	os.Remove(sidecar(i.dir, logFile))
 	if rmErr := os.RemoveAll(i.dir); rmErr != nil {
 		err = errors.Join(err, fmt.Errorf("remove state dir %s: %w", i.dir, rmErr))
 	}

@@ -6,10 +6,13 @@ import (
 	"regexp"
 )
 
-// Layout of a manager directory (default /var/lib/trustbox/vtpm, 0700):
+// Layout of a manager directory (default /run/trustbox/vtpm; 0700, or 0711
+// when each swtpm runs as its own uid):
 //
-//	ca/                software root key (0600) and certificate
-//	vtpm/<id>/         0700: record.json, state.key (0600), eventlog, state/ (swtpm)
+//	ca/                software root key (0600) and certificate (unless CADir)
+//	vtpm/<id>/         0700 (0711): record.json, state.key (0600), eventlog,
+//	                   state.{data,ctrl}.sock, state.pid, state.log, and
+//	                   state/ (swtpm's, 0700, owned by its uid)
 //	attach/<id>/       0755: tpm.sock (the adapter) and eventlog (0444);
 //	                   the runtime bind-mounts this directory at /run/tpm
 type layout struct{ dir string }

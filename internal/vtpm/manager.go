@@ -11,6 +11,7 @@ import (
 	"os"
 	"sort"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/trustbox/trustbox/internal/tpmprov"
@@ -27,6 +28,10 @@ type Options struct {
 	// CADir keeps the software root; Dir/ca when empty. Keep it on
 	// persistent storage so verifiers can keep trusting the same root.
 	CADir string
+	// UIDBase, when not 0, runs each swtpm as its own unprivileged uid (and
+	// gid) from [UIDBase, UIDBase+UIDCount), so one compromised swtpm cannot
+	// read another vTPM's state (R-TRUST-7). Needs root.
+	UIDBase, UIDCount uint32
 	// Swtpm is the swtpm binary; "swtpm" from PATH when empty.
 	Swtpm string
 	Log   *slog.Logger
@@ -62,6 +67,7 @@ type record struct {
 	EKCertECC         []byte    `json:"ek_cert_ecc"`
 	AKCert            []byte    `json:"ak_cert"`
 	RootKind          string    `json:"root_kind"`
+	UID               uint32    `json:"uid,omitempty"`
 }
 
 // CreateRequest asks for a vTPM for one container.
@@ -82,6 +88,9 @@ func Open(ctx context.Context, opts Options) (*Manager, error) {
 	l := layout{opts.Dir}
 	for _, d := range []string{opts.Dir, l.vtpms()} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, fmt.Errorf("vTPM manager dir %s: %w", d, err)
+		}
+		if err := os.Chmod(d, dirMode(opts)); err != nil {
 			return nil, fmt.Errorf("vTPM manager dir %s: %w", d, err)
 		}
 	}
@@ -183,6 +192,40 @@ func (m *Manager) writeRecord(rec record) error {
 		return err
 	}
 	return writeFileAtomic(m.l.record(rec.ID), b)
+}
+
+// dirMode is 0700, or 0711 when swtpm runs as other uids that must reach
+// their state directories (never list or read the manager's files).
+func dirMode(o Options) os.FileMode {
+	if o.UIDBase != 0 {
+		return 0o711
+	}
+	return 0o700
+}
+
+// allocUID picks the lowest uid of the range no vTPM uses; m.mu is held.
+func (m *Manager) allocUID() (uint32, error) {
+	if m.opts.UIDBase == 0 {
+		return 0, nil
+	}
+	used := map[uint32]bool{}
+	for _, e := range m.vtpms {
+		used[e.rec.UID] = true
+	}
+	for u := m.opts.UIDBase; u < m.opts.UIDBase+max(m.opts.UIDCount, 1); u++ {
+		if !used[u] {
+			return u, nil
+		}
+	}
+	return 0, fmt.Errorf("no free swtpm uid in [%d, %d)", m.opts.UIDBase, m.opts.UIDBase+m.opts.UIDCount)
+}
+
+// credential is the uid/gid swtpm runs as for a record, nil for root.
+func credential(uid uint32) *syscall.Credential {
+	if uid == 0 {
+		return nil
+	}
+	return &syscall.Credential{Uid: uid, Gid: uid}
 }
 
 func newKey() ([]byte, error) {

@@ -158,7 +158,7 @@ func TestManagerRestart(t *testing.T) {
 	if strings.Join(ids, ",") != "keep,killed" {
 		t.Fatalf("after restart the manager has %v, want keep,killed", ids)
 	}
-	if _, err := os.Stat(fmt.Sprintf("/proc/%d", deletedPID)); err == nil {
+	if running(deletedPID) {
 		t.Errorf("swtpm of the deleted container (pid %d) still runs", deletedPID)
 	}
 	if v := verify(t, m2, "keep"); !v.Trusted {
@@ -167,6 +167,18 @@ func TestManagerRestart(t *testing.T) {
 	if v := verify(t, m2, "killed"); v.Trusted {
 		t.Error("a vTPM whose swtpm died since launch still attests as launched")
 	}
+}
+
+// running reports whether pid is a live process (not gone, not a zombie
+// waiting for the test process, its parent, to reap it).
+func running(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
 }
 
 // waitKilled kills pid and waits on its pidfd until it has exited.

@@ -62,7 +62,7 @@ func (m *Manager) reattachOne(ctx context.Context, id string) error {
 			return kerr
 		}
 		defer zero(key)
-		if inst, err = Start(ctx, Config{StateDir: m.l.state(id), Key: key, Binary: m.opts.Swtpm}); err != nil {
+		if inst, err = Start(ctx, Config{StateDir: m.l.state(id), Key: key, Binary: m.opts.Swtpm, Credential: credential(rec.UID)}); err != nil {
 			return err
 		}
 	}

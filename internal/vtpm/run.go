@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 
 	"github.com/trustbox/trustbox/internal/tpmprov"
 )
@@ -17,8 +18,15 @@ type DaemonOptions struct {
 	// resident in it; without one, by the software root in CADir (R-TRUST-6).
 	HostTPM string
 	Swtpm   string
-	Log     *slog.Logger
+	// UIDBase and UIDCount give each swtpm its own uid (see Options); the
+	// range is ignored when vtpmd does not run as root.
+	UIDBase, UIDCount uint32
+	Log               *slog.Logger
 }
+
+// DefaultUIDBase starts the uid range for swtpm processes, far above the
+// ranges /etc/subuid hands out.
+const DefaultUIDBase = 0x60000000
 
 // RunDaemon runs the vTPM manager until ctx ends, then detaches from the
 // vTPMs (they keep running for the next start).
@@ -28,7 +36,10 @@ func RunDaemon(ctx context.Context, o DaemonOptions) error {
 		return err
 	}
 	defer closeHost()
-	m, err := Open(ctx, Options{Dir: o.Dir, CADir: o.CADir, Root: root, Swtpm: o.Swtpm, Log: o.Log})
+	if os.Geteuid() != 0 {
+		o.UIDBase = 0
+	}
+	m, err := Open(ctx, Options{Dir: o.Dir, CADir: o.CADir, Root: root, Swtpm: o.Swtpm, Log: o.Log, UIDBase: o.UIDBase, UIDCount: o.UIDCount})
 	if err != nil {
 		return err
 	}

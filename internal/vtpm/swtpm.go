@@ -14,20 +14,27 @@ import (
 	"time"
 )
 
-// File names inside an instance's state directory (0700, manager only).
+// Files the manager keeps beside (not inside) an instance's state directory,
+// named "<state dir>.<suffix>": the state directory may belong to swtpm's
+// own uid, and nothing the manager later opens, connects to or trusts (the
+// pid) may live where that uid could replace it with a link.
 const (
 	dataSock = "data.sock"
 	ctrlSock = "ctrl.sock"
-	pidFile  = "swtpm.pid"
-	logFile  = "swtpm.log"
+	pidFile  = "pid"
+	logFile  = "log"
 )
+
+// sidecar is the path of one of the manager's files for stateDir.
+func sidecar(stateDir, suffix string) string { return filepath.Clean(stateDir) + "." + suffix }
 
 // KeySize is the length of the AES-256 key that encrypts swtpm's state files.
 const KeySize = 32
 
 // Config says how to start one swtpm.
 type Config struct {
-	// StateDir holds swtpm's state and its two sockets; created 0700.
+	// StateDir holds swtpm's state; created 0700. Its parent holds the
+	// manager's sidecar files and must not be writable by Credential.
 	StateDir string
 	// Key encrypts the state at rest (aes-256-cbc); the manager keeps it in a
 	// 0600 file outside StateDir (R-OPS-3). It is handed over a pipe, never argv.
@@ -62,28 +69,29 @@ func Start(ctx context.Context, cfg Config) (inst *Instance, err error) {
 			}
 		}
 	}()
-	data, err := listenFile(filepath.Join(cfg.StateDir, dataSock))
+	data, err := listenFile(sidecar(cfg.StateDir, dataSock))
 	if err != nil {
 		return nil, err
 	}
 	defer data.Close()
-	cleanup = append(cleanup, func() { os.Remove(filepath.Join(cfg.StateDir, dataSock)) })
-	ctrl, err := listenFile(filepath.Join(cfg.StateDir, ctrlSock))
+	cleanup = append(cleanup, func() { os.Remove(sidecar(cfg.StateDir, dataSock)) })
+	ctrl, err := listenFile(sidecar(cfg.StateDir, ctrlSock))
 	if err != nil {
 		return nil, err
 	}
 	defer ctrl.Close()
-	cleanup = append(cleanup, func() { os.Remove(filepath.Join(cfg.StateDir, ctrlSock)) })
+	cleanup = append(cleanup, func() { os.Remove(sidecar(cfg.StateDir, ctrlSock)) })
 	keyR, err := keyPipe(cfg.Key)
 	if err != nil {
 		return nil, fmt.Errorf("start swtpm in %s: %w", cfg.StateDir, err)
 	}
 	defer keyR.Close()
-	logf, err := os.OpenFile(filepath.Join(cfg.StateDir, logFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND|syscall.O_CLOEXEC, 0o600)
+	logf, err := os.OpenFile(sidecar(cfg.StateDir, logFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND|syscall.O_CLOEXEC|syscall.O_NOFOLLOW, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("start swtpm: %w", err)
 	}
 	defer logf.Close()
+	cleanup = append(cleanup, func() { os.Remove(sidecar(cfg.StateDir, logFile)); os.Remove(sidecar(cfg.StateDir, pidFile)) })
 
 	bin := cfg.Binary
 	if bin == "" {
@@ -107,7 +115,7 @@ func Start(ctx context.Context, cfg Config) (inst *Instance, err error) {
 		return nil, fmt.Errorf("start swtpm in %s: %w", cfg.StateDir, err)
 	}
 	cleanup = append(cleanup, func() { proc.kill() })
-	if err := writeFileAtomic(filepath.Join(cfg.StateDir, pidFile), []byte(strconv.Itoa(cmd.Process.Pid)+"\n")); err != nil {
+	if err := writeFileAtomic(sidecar(cfg.StateDir, pidFile), []byte(strconv.Itoa(cmd.Process.Pid)+"\n")); err != nil {
 		return nil, fmt.Errorf("start swtpm: %w", err)
 	}
 	return connect(ctx, cfg.StateDir, proc)
@@ -116,11 +124,11 @@ func Start(ctx context.Context, cfg Config) (inst *Instance, err error) {
 // connect opens the manager's data and control connections to a running swtpm.
 func connect(ctx context.Context, dir string, proc *process) (*Instance, error) {
 	var d net.Dialer
-	data, err := d.DialContext(ctx, "unix", filepath.Join(dir, dataSock))
+	data, err := d.DialContext(ctx, "unix", sidecar(dir, dataSock))
 	if err != nil {
 		return nil, fmt.Errorf("connect to swtpm data socket in %s: %w", dir, err)
 	}
-	ctrl, err := d.DialContext(ctx, "unix", filepath.Join(dir, ctrlSock))
+	ctrl, err := d.DialContext(ctx, "unix", sidecar(dir, ctrlSock))
 	if err != nil {
 		data.Close()
 		return nil, fmt.Errorf("connect to swtpm control socket in %s: %w", dir, err)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/google/go-tpm/tpm2"
@@ -61,9 +62,13 @@ func TestStartPermissionsAndKey(t *testing.T) {
 	cases := []struct {
 		path string
 		mode os.FileMode
-	}{{"", 0o700}, {dataSock, 0o600}, {ctrlSock, 0o600}, {pidFile, 0o600}}
+	}{{"", 0o700}, {dataSock, 0o600}, {ctrlSock, 0o600}, {pidFile, 0o600}, {logFile, 0o600}}
 	for _, c := range cases {
-		fi, err := os.Stat(filepath.Join(inst.Dir(), c.path))
+		p := inst.Dir()
+		if c.path != "" {
+			p = sidecar(p, c.path)
+		}
+		fi, err := os.Stat(p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -88,8 +93,8 @@ func TestDestroyLeavesNothing(t *testing.T) {
 	if err := inst.Destroy(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(dir); !os.IsNotExist(err) {
-		t.Errorf("state dir %s still exists after Destroy (%v)", dir, err)
+	if ents, _ := os.ReadDir(filepath.Dir(dir)); len(ents) != 0 {
+		t.Errorf("left behind after Destroy: %v", ents)
 	}
 	if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err == nil {
 		t.Errorf("swtpm pid %d still running after Destroy", pid)
@@ -112,8 +117,8 @@ func TestStartFailureLeavesNothing(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("Start error %v, want one mentioning %q", err, c.want)
 			}
-			if _, err := os.Stat(dir); !os.IsNotExist(err) {
-				t.Errorf("state dir left behind after failed Start")
+			if ents, _ := os.ReadDir(filepath.Dir(dir)); len(ents) != 0 {
+				t.Errorf("left behind after failed Start: %v", ents)
 			}
 		})
 	}
@@ -153,4 +158,23 @@ func TestLocalityGuardsLaunchPCR(t *testing.T) {
 			t.Errorf("extend PCR 17 at locality %d: err=%v, want ok=%v", c.loc, err, c.ok)
 		}
 	}
+}
+
+// When swtpm cannot start (here: its uid cannot reach its state dir), the
+// error says what swtpm said, not just "broken pipe".
+func TestSwtpmExitIsExplained(t *testing.T) {
+	testutil.RequiresRoot(t)
+	testutil.RequiresBinary(t, "swtpm")
+	parent := t.TempDir() // 0700 root: uid 0x60000000 cannot traverse it
+	inst, err := Start(context.Background(), Config{StateDir: filepath.Join(parent, "tpm"), Key: testKey(t),
+		Credential: &syscall.Credential{Uid: 0x60000000, Gid: 0x60000000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Destroy(context.Background())
+	_, err = (tpm2.GetRandom{BytesRequested: 8}).Execute(inst)
+	if err == nil || !strings.Contains(err.Error(), "swtpm exited; its log says") {
+		t.Fatalf("error %v, want swtpm's own explanation", err)
+	}
+	t.Log(err)
 }

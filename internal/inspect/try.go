@@ -29,8 +29,10 @@ var ops = map[string]func() error{
 		return unix.Settimeofday(&tv)
 	},
 	"keyctl (kernel keyring)": func() error { return errno(unix.Syscall(unix.SYS_KEYCTL, 0, 0, 0)) },
-	"open_by_handle_at":       func() error { return errno(unix.Syscall(unix.SYS_OPEN_BY_HANDLE_AT, 0, uintptr(unsafe.Pointer(nil)), 0)) },
-	"chroot":                  func() error { return unix.Chroot("/tmp") },
+	"open_by_handle_at": func() error {
+		return errno(unix.Syscall(unix.SYS_OPEN_BY_HANDLE_AT, 0, uintptr(unsafe.Pointer(nil)), 0))
+	},
+	"chroot": func() error { return unix.Chroot("/tmp") },
 }
 
 func errno(_, _ uintptr, e syscall.Errno) error {

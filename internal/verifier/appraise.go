@@ -48,6 +48,11 @@ func Appraise(ev *attestapi.Evidence, opts Options) attestapi.Verdict {
 	if err := checkNonce(q, opts); err != nil {
 		fail(err)
 	}
+	if hp, err := checkHost(ev, root, opts); err != nil {
+		fail(err)
+	} else {
+		v.HostPCRs = hp
+	}
 	events, err := checkLog(ev)
 	if err != nil {
 		fail(err)

@@ -34,6 +34,12 @@ func (m *Manager) Attest(ctx context.Context, id string, nonce []byte) (*attesta
 	if err != nil {
 		return nil, err
 	}
+	if m.hostAK != nil {
+		if ev.HostQuote, err = attest.HostQuote(m.root, nonce); err != nil {
+			return nil, fmt.Errorf("attest %s: %w", id, err)
+		}
+		ev.HostAKCert = m.hostAK
+	}
 	return ev, nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/trustbox/trustbox/internal/attest"
 	"github.com/trustbox/trustbox/internal/tpmprov"
 	"github.com/trustbox/trustbox/pkg/attestapi"
 )
@@ -42,8 +43,10 @@ type Options struct {
 type Manager struct {
 	l    layout
 	root *tpmprov.Root
-	opts Options
-	log  *slog.Logger
+	// hostAK certifies the host TPM's AK when the root is in the host TPM.
+	hostAK []byte
+	opts   Options
+	log    *slog.Logger
 
 	mu    sync.Mutex
 	vtpms map[string]*entry
@@ -107,6 +110,13 @@ func Open(ctx context.Context, opts Options) (*Manager, error) {
 		root = r
 	}
 	m := &Manager{l: l, root: root, opts: opts, log: opts.Log, vtpms: map[string]*entry{}}
+	if root.Kind() == "hardware" {
+		ak, err := attest.EnrolHost(root)
+		if err != nil {
+			return nil, err
+		}
+		m.hostAK = ak
+	}
 	if err := m.reattach(ctx); err != nil {
 		return nil, err
 	}

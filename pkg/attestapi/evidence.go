@@ -29,8 +29,11 @@ type Evidence struct {
 	Chain [][]byte `json:"chain"`
 	// RootKind is "software" or "hardware", as the chain says (R-TRUST-6).
 	RootKind string `json:"root_kind"`
-	// HostQuote is a quote by the host TPM over the same nonce, where one exists.
-	HostQuote *Quote `json:"host_quote,omitempty"`
+	// HostQuote is a quote of the host's boot PCRs by the host TPM's AK over
+	// the same nonce, where a host TPM is the root; HostAKCert certifies
+	// that AK under the same root.
+	HostQuote  *Quote `json:"host_quote,omitempty"`
+	HostAKCert []byte `json:"host_ak_cert,omitempty"`
 }
 
 // Quote is a TPM2_Quote result with the PCR values it covers.
@@ -52,6 +55,8 @@ type Policy struct {
 	RequiredProfile       string   `json:"required_profile,omitempty"`
 	RequiredSeccompSHA256 string   `json:"required_seccomp_sha256,omitempty"`
 	ContainerID           string   `json:"container_id,omitempty"`
+	// RequireHostQuote refuses evidence without a valid host quote.
+	RequireHostQuote bool `json:"require_host_quote,omitempty"`
 }
 
 // Verdict is the verifier's answer.
@@ -63,6 +68,8 @@ type Verdict struct {
 	Container string   `json:"container,omitempty"`
 	Image     string   `json:"image,omitempty"`
 	Profile   string   `json:"profile,omitempty"`
+	// HostPCRs are the host's quoted boot PCRs, when a host quote verified.
+	HostPCRs map[uint32][]byte `json:"host_pcrs,omitempty"`
 }
 
 // maxDocument bounds evidence and policy documents.

@@ -18,6 +18,9 @@ const (
 // LaunchPCRs are the PCRs a trustbox quote covers, in selection order.
 var LaunchPCRs = []uint32{PCRRuntime, PCRConfig, PCRImage, PCRPolicy, PCREntrypoint, PCRLaunchCopy}
 
+// HostPCRs are the host TPM's boot PCRs a host quote covers.
+var HostPCRs = []uint32{0, 1, 2, 3, 4, 5, 6, 7}
+
 // Event kinds, the "kind" of an EventData.
 const (
 	KindLaunch     = "trustbox.launch/v1"

@@ -18,15 +18,19 @@ import (
 
 // env is one test's trustbox: its own state root.
 type env struct {
-	t    *testing.T
-	bin  string
-	root string
+	t      *testing.T
+	bin    string
+	root   string
+	before map[string]bool // e2e cgroups that existed before the test (another test's leak)
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	testutil.RequiresRoot(t)
-	e := &env{t: t, bin: testutil.TrustboxBinary(t), root: t.TempDir()}
+	e := &env{t: t, bin: testutil.TrustboxBinary(t), root: t.TempDir(), before: map[string]bool{}}
+	for _, c := range e2eCgroups() {
+		e.before[c] = true
+	}
 	t.Cleanup(func() { e.assertNoLeaks() })
 	return e
 }
@@ -127,13 +131,23 @@ func (e *env) assertNoLeaks() {
 			t.Errorf("leaked container state: %s", filepath.Join(e.root, en.Name()))
 		}
 	}
+	for _, c := range e2eCgroups() {
+		if !e.before[c] {
+			t.Errorf("leaked cgroup: %s", c)
+		}
+	}
+}
+
+func e2eCgroups() []string {
+	var out []string
 	for _, ctrl := range []string{"pids", "memory", "unified"} {
 		dir := filepath.Join("/sys/fs/cgroup", ctrl, "trustbox")
 		subs, _ := os.ReadDir(dir)
 		for _, s := range subs {
 			if s.IsDir() && strings.HasPrefix(s.Name(), "e2e-") {
-				t.Errorf("leaked cgroup: %s", filepath.Join(dir, s.Name()))
+				out = append(out, filepath.Join(dir, s.Name()))
 			}
 		}
 	}
+	return out
 }

@@ -7,6 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 type ociState struct {
@@ -92,14 +95,18 @@ func TestLifecycle(t *testing.T) {
 }
 
 // containerd sends signals as numbers, runc users as names with or without SIG.
-// The workload traps TERM: the kernel ignores unhandled signals to a
-// namespace's init, as it should.
+// The workload traps TERM (the kernel ignores unhandled signals to a
+// namespace's init, as it should) and says so through a fifo before the kill.
 func TestKillSignalForms(t *testing.T) {
 	e := newEnv(t)
 	for _, sig := range []string{"9", "KILL", "SIGKILL", "sigterm", "15"} {
-		b := e.bundle([]string{"sh", "-c", "trap 'exit 3' TERM; sleep 1000 & wait"})
+		fifo, mnt := readyFifo(t)
+		b := e.bundle([]string{"sh", "-c", "trap 'exit 3' TERM; echo ready > /ready; sleep 1000 & wait"}, func(s *specs.Spec) {
+			s.Mounts = append(s.Mounts, mnt)
+		})
 		e.must("run", "--detach", "--bundle", b, "e2e-sig")
 		st := e.state("e2e-sig")
+		awaitReady(t, fifo)
 		e.must("kill", "e2e-sig", sig)
 		waitExit(t, st.Pid)
 		e.must("delete", "e2e-sig")
@@ -110,3 +117,34 @@ func TestKillSignalForms(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// readyFifo makes a host fifo the container can write to at /ready.
+func readyFifo(t *testing.T) (string, specs.Mount) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "ready")
+	if err := unix.Mkfifo(path, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	return path, specs.Mount{Destination: "/ready", Source: path, Type: "bind", Options: []string{"bind"}}
+}
+
+// awaitReady blocks until the container writes to its fifo.
+func awaitReady(t *testing.T, fifo string) {
+	t.Helper()
+	f, err := os.Open(fifo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	buf := make([]byte, 16)
+	if _, err := f.Read(buf); err != nil {
+		t.Fatalf("container did not report ready: %v", err)
+	}
+}

@@ -39,16 +39,16 @@ var ekSpecs = []ekSpec{
 
 // Provision creates the TCG default EKs (RSA-2048 and ECC P-256) in the
 // endorsement hierarchy, persists them at 0x81010001 and 0x81010002, and
-// writes their certificates, issued by root for container id, into the
+// writes their certificates, issued by root for the vTPM called name, into the
 // platform-owned, write-locked NV indices 0x01C00002 and 0x01C0000A
 // (R-TRUST-6). It is done in Go over the TPM protocol, not with swtpm_setup.
 // An already provisioned TPM is returned as it is.
-func Provision(t transport.TPM, root *Root, id string) (*Endorsement, error) {
+func Provision(t transport.TPM, root *Root, name string) (*Endorsement, error) {
 	var out Endorsement
 	for i, s := range ekSpecs {
-		ek, err := provisionOne(t, root, id, s)
+		ek, err := provisionOne(t, root, name, s)
 		if err != nil {
-			return nil, fmt.Errorf("provision %s EK for %s: %w", s.kind, id, err)
+			return nil, fmt.Errorf("provision %s EK for %s: %w", s.kind, name, err)
 		}
 		if i == 0 {
 			out.RSA = *ek
@@ -60,8 +60,43 @@ func Provision(t transport.TPM, root *Root, id string) (*Endorsement, error) {
 }
 
 func provisionOne(t transport.TPM, root *Root, id string, s ekSpec) (*EK, error) {
-	if ek, err := readOne(t, s); err == nil {
-		return ek, nil
+	pubArea, err := ensureEK(t, s)
+	if err != nil {
+		return nil, err
+	}
+	if der, err := readCertNV(t, s.index); err == nil {
+		return &EK{Kind: s.kind, Handle: s.handle, Index: s.index, Public: *pubArea, CertDER: der}, nil
+	}
+	pub, err := tpm2.Pub(*pubArea)
+	if err != nil {
+		return nil, err
+	}
+	der, err := root.IssueEK(pub, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := writeCertNV(t, s.index, der); err != nil {
+		return nil, err
+	}
+	return &EK{Kind: s.kind, Handle: s.handle, Index: s.index, Public: *pubArea, CertDER: der}, nil
+}
+
+// CreateEKs creates and persists both EKs without certifying them yet: the
+// slow part of provisioning (RSA key generation), done ahead of time for a
+// pool of vTPMs; Provision later adds the certificates.
+func CreateEKs(t transport.TPM) error {
+	for _, s := range ekSpecs {
+		if _, err := ensureEK(t, s); err != nil {
+			return fmt.Errorf("create %s EK: %w", s.kind, err)
+		}
+	}
+	return nil
+}
+
+// ensureEK returns the EK persisted at s.handle, creating it if absent.
+func ensureEK(t transport.TPM, s ekSpec) (*tpm2.TPMTPublic, error) {
+	if rp, err := (tpm2.ReadPublic{ObjectHandle: s.handle}).Execute(t); err == nil {
+		return rp.OutPublic.Contents()
 	}
 	cp, err := tpm2.CreatePrimary{PrimaryHandle: tpm2.TPMRHEndorsement, InPublic: tpm2.New2B(s.template)}.Execute(t)
 	if err != nil {
@@ -80,18 +115,7 @@ func provisionOne(t transport.TPM, root *Root, id string, s ekSpec) (*EK, error)
 	if err != nil {
 		return nil, fmt.Errorf("persist at 0x%08x: %w", uint32(s.handle), err)
 	}
-	pub, err := tpm2.Pub(*pubArea)
-	if err != nil {
-		return nil, err
-	}
-	der, err := root.IssueEK(pub, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := writeCertNV(t, s.index, der); err != nil {
-		return nil, err
-	}
-	return &EK{Kind: s.kind, Handle: s.handle, Index: s.index, Public: *pubArea, CertDER: der}, nil
+	return pubArea, nil
 }
 
 // ReadEndorsement reads the persisted EKs and their certificates back from the TPM.

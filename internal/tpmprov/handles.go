@@ -42,6 +42,7 @@ func mustOID(s string) x509.OID {
 // URI SAN prefixes binding certificates together.
 const (
 	uriContainer = "urn:trustbox:container:"
+	uriVTPM      = "urn:trustbox:vtpm:"
 	uriEKSHA256  = "urn:trustbox:ek-cert-sha256:"
 	uriHostEK    = "urn:trustbox:host-ek-sha256:"
 )
@@ -74,8 +75,11 @@ func URIValue(c *x509.Certificate, prefix string) string {
 	return ""
 }
 
-// ContainerOf returns the container id a vTPM certificate was issued for.
+// ContainerOf returns the container id an AK certificate was issued for.
 func ContainerOf(c *x509.Certificate) string { return URIValue(c, uriContainer) }
+
+// VTPMOf returns the vTPM name an EK certificate was issued for.
+func VTPMOf(c *x509.Certificate) string { return URIValue(c, uriVTPM) }
 
 // BoundEK returns the SHA-256 (hex) of the EK certificate an AK certificate is bound to.
 func BoundEK(c *x509.Certificate) string { return URIValue(c, uriEKSHA256) }

@@ -19,17 +19,20 @@ var (
 	oidTCGAIKCertificate = asn1.ObjectIdentifier{2, 23, 133, 8, 3}
 )
 
-// IssueEK certifies the EK public key of container id's vTPM and returns DER.
-func (r *Root) IssueEK(pub crypto.PublicKey, id string) ([]byte, error) {
+// IssueEK certifies the EK public key of the vTPM called name and returns
+// DER. The EK names the vTPM, like a TPM's serial number; the binding to a
+// container is the AK certificate's (IssueAK), so a vTPM can be provisioned
+// before it is given to a container.
+func (r *Root) IssueEK(pub crypto.PublicKey, name string) ([]byte, error) {
 	usage := x509.KeyUsageKeyEncipherment
 	if _, ok := pub.(*ecdsa.PublicKey); ok {
 		usage = x509.KeyUsageKeyAgreement
 	}
-	u, err := uri(uriContainer, id)
+	u, err := uri(uriVTPM, name)
 	if err != nil {
 		return nil, err
 	}
-	return r.issue(pub, "trustbox vTPM EK "+id, usage, oidTCGEKCertificate, []*url.URL{u})
+	return r.issue(pub, "trustbox vTPM EK "+name, usage, oidTCGEKCertificate, []*url.URL{u})
 }
 
 // IssueAK certifies an attestation key of container id's vTPM, bound to the

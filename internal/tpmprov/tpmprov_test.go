@@ -74,8 +74,8 @@ func TestProvisionSoftwareRoot(t *testing.T) {
 			t.Errorf("%s EK certificate read from NV 0x%08x differs from the one written", ek.Kind, uint32(ek.Index))
 		}
 		c := verifyChain(t, root, back.CertDER)
-		if tpmprov.RootKind(c) != "software" || tpmprov.ContainerOf(c) != "c1" {
-			t.Errorf("%s EK cert: kind %q container %q", ek.Kind, tpmprov.RootKind(c), tpmprov.ContainerOf(c))
+		if tpmprov.RootKind(c) != "software" || tpmprov.VTPMOf(c) != "c1" {
+			t.Errorf("%s EK cert: kind %q vTPM %q", ek.Kind, tpmprov.RootKind(c), tpmprov.VTPMOf(c))
 		}
 		pub, _ := back.PublicKey()
 		if want, _ := x509.MarshalPKIXPublicKey(pub); !bytes.Equal(want, mustPKIX(t, c.PublicKey)) {

@@ -49,8 +49,7 @@ func checkCerts(ev *attestapi.Evidence, p *attestapi.Policy) (*x509.Certificate,
 			opts.Intermediates.AddCert(c)
 		}
 	}
-	ek, err := verifyLeaf("EK", ev.EKCert, opts)
-	if err != nil {
+	if _, err := verifyLeaf("EK", ev.EKCert, opts); err != nil {
 		return root, nil, err
 	}
 	akCert, err := verifyLeaf("AK", ev.AKCert, opts)
@@ -61,10 +60,9 @@ func checkCerts(ev *attestapi.Evidence, p *attestapi.Policy) (*x509.Certificate,
 	if uriValue(akCert, uriEKSHA256) != hex.EncodeToString(sum[:]) {
 		return root, nil, refusal("AK certificate is not bound to the evidence's EK certificate")
 	}
-	for _, c := range []*x509.Certificate{ek, akCert} {
-		if got := uriValue(c, uriContainer); got != ev.ContainerID {
-			return root, nil, refusal(fmt.Sprintf("%q was issued for container %q, evidence is for %q", c.Subject.CommonName, got, ev.ContainerID))
-		}
+	// The EK names the vTPM; the AK, enrolled for one container, names it.
+	if got := uriValue(akCert, uriContainer); got != ev.ContainerID {
+		return root, nil, refusal(fmt.Sprintf("%q was issued for container %q, evidence is for %q", akCert.Subject.CommonName, got, ev.ContainerID))
 	}
 	if p.ContainerID != "" && p.ContainerID != ev.ContainerID {
 		return root, nil, refusal(fmt.Sprintf("evidence is for container %q, policy expects %q", ev.ContainerID, p.ContainerID))

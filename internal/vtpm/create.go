@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/google/go-tpm/tpm2/transport"
@@ -59,28 +60,25 @@ func (m *Manager) create(ctx context.Context, id string, req CreateRequest, e *e
 	if err := os.Chmod(m.l.vtpm(id), dirMode(m.opts)); err != nil {
 		return err
 	}
-	key, err := newKey()
+	if p := m.takePooled(); p != nil {
+		e.inst, e.rec.TPMDir, e.rec.UID = p.inst, p.rel, p.uid
+	} else {
+		e.rec.TPMDir = filepath.Join("vtpm", id)
+		inst, err := m.startTPM(ctx, m.l.vtpm(id), e.rec.UID)
+		if err != nil {
+			return err
+		}
+		e.inst = inst
+	}
+	end, err := tpmprov.Provision(e.inst, m.root, id)
 	if err != nil {
 		return err
 	}
-	defer zero(key)
-	if err := os.WriteFile(m.l.key(id), key, 0o600); err != nil {
-		return fmt.Errorf("write state key: %w", err)
-	}
-	inst, err := Start(ctx, Config{StateDir: m.l.state(id), Key: key, Binary: m.opts.Swtpm, Credential: credential(e.rec.UID)})
+	akCert, err := attest.Enrol(e.inst, m.root, id, &end.ECC)
 	if err != nil {
 		return err
 	}
-	e.inst = inst
-	end, err := tpmprov.Provision(inst, m.root, id)
-	if err != nil {
-		return err
-	}
-	akCert, err := attest.Enrol(inst, m.root, id, &end.ECC)
-	if err != nil {
-		return err
-	}
-	log, err := measureLaunch(inst, id, req.Measure)
+	log, err := measureLaunch(e.inst, id, req.Measure)
 	if err != nil {
 		return err
 	}
@@ -88,11 +86,25 @@ func (m *Manager) create(ctx context.Context, id string, req CreateRequest, e *e
 		return err
 	}
 	e.rec = record{ID: id, Created: time.Now().UTC(), ContainerStateDir: req.ContainerStateDir,
-		EKCertRSA: end.RSA.CertDER, EKCertECC: end.ECC.CertDER, AKCert: akCert, RootKind: m.root.Kind(), UID: e.rec.UID}
+		EKCertRSA: end.RSA.CertDER, EKCertECC: end.ECC.CertDER, AKCert: akCert, RootKind: m.root.Kind(),
+		UID: e.rec.UID, TPMDir: e.rec.TPMDir}
 	if err := m.writeRecord(e.rec); err != nil {
 		return err
 	}
 	return m.expose(id, e, log)
+}
+
+// startTPM writes a fresh state key into tdir and starts swtpm on tdir/state.
+func (m *Manager) startTPM(ctx context.Context, tdir string, uid uint32) (*Instance, error) {
+	key, err := newKey()
+	if err != nil {
+		return nil, err
+	}
+	defer zero(key)
+	if err := os.WriteFile(tpmKey(tdir), key, 0o600); err != nil {
+		return nil, fmt.Errorf("write state key: %w", err)
+	}
+	return Start(ctx, Config{StateDir: tpmState(tdir), Key: key, Binary: m.opts.Swtpm, Credential: credential(uid)})
 }
 
 // expose publishes the event log read-only and starts the adapter.
@@ -181,6 +193,7 @@ func (m *Manager) teardown(ctx context.Context, id string, e *entry) error {
 		errs = append(errs, e.inst.Destroy(ctx))
 		e.inst = nil
 	}
-	errs = append(errs, wipeFile(m.l.key(id)), os.RemoveAll(m.l.vtpm(id)), os.RemoveAll(m.l.attach(id)))
+	tdir := m.tdir(record{ID: id, TPMDir: e.rec.TPMDir})
+	errs = append(errs, wipeFile(tpmKey(tdir)), os.RemoveAll(tdir), os.RemoveAll(m.l.vtpm(id)), os.RemoveAll(m.l.attach(id)))
 	return errors.Join(errs...)
 }

@@ -10,9 +10,11 @@ import (
 // when each swtpm runs as its own uid):
 //
 //	ca/                software root key (0600) and certificate (unless CADir)
-//	vtpm/<id>/         0700 (0711): record.json, state.key (0600), eventlog,
-//	                   state.{data,ctrl}.sock, state.pid, state.log, and
-//	                   state/ (swtpm's, 0700, owned by its uid)
+//	vtpm/<id>/         0700 (0711): record.json, eventlog, and (unless the
+//	                   vTPM came from the pool) its TPM dir:
+//	                     state.key (0600), state.{data,ctrl}.sock, state.pid,
+//	                     state.log, state/ (swtpm's, 0700, owned by its uid)
+//	pool/<token>/      TPM dirs of pre-provisioned vTPMs (EKs made, no owner yet)
 //	attach/<id>/       0755: tpm.sock (the adapter) and eventlog (0444);
 //	                   the runtime bind-mounts this directory at /run/tpm
 type layout struct{ dir string }
@@ -20,13 +22,16 @@ type layout struct{ dir string }
 func (l layout) ca() string                 { return filepath.Join(l.dir, "ca") }
 func (l layout) vtpms() string              { return filepath.Join(l.dir, "vtpm") }
 func (l layout) vtpm(id string) string      { return filepath.Join(l.dir, "vtpm", id) }
-func (l layout) state(id string) string     { return filepath.Join(l.vtpm(id), "state") }
-func (l layout) key(id string) string       { return filepath.Join(l.vtpm(id), "state.key") }
+func (l layout) pool() string               { return filepath.Join(l.dir, "pool") }
 func (l layout) record(id string) string    { return filepath.Join(l.vtpm(id), "record.json") }
 func (l layout) eventlog(id string) string  { return filepath.Join(l.vtpm(id), "eventlog") }
 func (l layout) attach(id string) string    { return filepath.Join(l.dir, "attach", id) }
 func (l layout) socket(id string) string    { return filepath.Join(l.attach(id), "tpm.sock") }
 func (l layout) publicLog(id string) string { return filepath.Join(l.attach(id), "eventlog") }
+
+// tpmState and tpmKey are swtpm's state dir and its key inside a TPM dir.
+func tpmState(tdir string) string { return filepath.Join(tdir, "state") }
+func tpmKey(tdir string) string   { return filepath.Join(tdir, "state.key") }
 
 var validID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
 

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sort"
 	"sync"
 	"syscall"
@@ -33,6 +34,9 @@ type Options struct {
 	// gid) from [UIDBase, UIDBase+UIDCount), so one compromised swtpm cannot
 	// read another vTPM's state (R-TRUST-7). Needs root.
 	UIDBase, UIDCount uint32
+	// PoolSize vTPMs are kept started with EKs generated, so Create skips
+	// the slow RSA key generation; 0 turns the pool off.
+	PoolSize int
 	// Swtpm is the swtpm binary; "swtpm" from PATH when empty.
 	Swtpm string
 	Log   *slog.Logger
@@ -48,8 +52,10 @@ type Manager struct {
 	opts   Options
 	log    *slog.Logger
 
-	mu    sync.Mutex
-	vtpms map[string]*entry
+	mu       sync.Mutex
+	vtpms    map[string]*entry
+	poolUIDs map[uint32]bool // uids of pooled, unassigned vTPMs
+	pool     *pool
 }
 
 // entry is one container's vTPM; mu serialises operations on it.
@@ -71,6 +77,17 @@ type record struct {
 	AKCert            []byte    `json:"ak_cert"`
 	RootKind          string    `json:"root_kind"`
 	UID               uint32    `json:"uid,omitempty"`
+	// TPMDir holds swtpm's state and key, relative to the manager dir:
+	// vtpm/<id>, or pool/<token> for a vTPM taken from the pool.
+	TPMDir string `json:"tpm_dir,omitempty"`
+}
+
+// tdir is the absolute TPM dir of a record.
+func (m *Manager) tdir(rec record) string {
+	if rec.TPMDir == "" {
+		return m.l.vtpm(rec.ID)
+	}
+	return filepath.Join(m.l.dir, filepath.Clean("/"+rec.TPMDir))
 }
 
 // CreateRequest asks for a vTPM for one container.
@@ -109,7 +126,7 @@ func Open(ctx context.Context, opts Options) (*Manager, error) {
 		}
 		root = r
 	}
-	m := &Manager{l: l, root: root, opts: opts, log: opts.Log, vtpms: map[string]*entry{}}
+	m := &Manager{l: l, root: root, opts: opts, log: opts.Log, vtpms: map[string]*entry{}, poolUIDs: map[uint32]bool{}}
 	if root.Kind() == "hardware" {
 		ak, err := attest.EnrolHost(root)
 		if err != nil {
@@ -119,6 +136,12 @@ func Open(ctx context.Context, opts Options) (*Manager, error) {
 	}
 	if err := m.reattach(ctx); err != nil {
 		return nil, err
+	}
+	if opts.PoolSize > 0 {
+		if err := m.startPool(opts.PoolSize); err != nil {
+			m.Close()
+			return nil, err
+		}
 	}
 	return m, nil
 }
@@ -180,7 +203,9 @@ func (m *Manager) info(e *entry) Info {
 
 // Close detaches from every vTPM, leaving swtpm running for the next
 // manager; containers keep their TPM state while the manager restarts.
+// Pooled vTPMs, which belong to no container, are destroyed.
 func (m *Manager) Close() {
+	m.stopPool()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for id, e := range m.vtpms {
@@ -221,6 +246,9 @@ func (m *Manager) allocUID() (uint32, error) {
 	used := map[uint32]bool{}
 	for _, e := range m.vtpms {
 		used[e.rec.UID] = true
+	}
+	for u := range m.poolUIDs {
+		used[u] = true
 	}
 	for u := m.opts.UIDBase; u < m.opts.UIDBase+max(m.opts.UIDCount, 1); u++ {
 		if !used[u] {

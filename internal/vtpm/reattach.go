@@ -48,7 +48,8 @@ func (m *Manager) reattachOne(ctx context.Context, id string) error {
 		}
 	}
 	e := &entry{rec: rec}
-	inst, err := Attach(ctx, m.l.state(id))
+	tdir := m.tdir(rec)
+	inst, err := Attach(ctx, tpmState(tdir))
 	if err == nil {
 		if _, perr := (tpm2.GetRandom{BytesRequested: 1}).Execute(inst); perr != nil {
 			inst.kill() // alive but not answering: dying, or wedged
@@ -57,12 +58,12 @@ func (m *Manager) reattachOne(ctx context.Context, id string) error {
 	}
 	if err != nil {
 		m.log.Warn("vTPM swtpm gone; restarting it from its state (launch PCRs are lost)", "container", id, "err", err)
-		key, kerr := os.ReadFile(m.l.key(id))
+		key, kerr := os.ReadFile(tpmKey(tdir))
 		if kerr != nil {
 			return kerr
 		}
 		defer zero(key)
-		if inst, err = Start(ctx, Config{StateDir: m.l.state(id), Key: key, Binary: m.opts.Swtpm, Credential: credential(rec.UID)}); err != nil {
+		if inst, err = Start(ctx, Config{StateDir: tpmState(tdir), Key: key, Binary: m.opts.Swtpm, Credential: credential(rec.UID)}); err != nil {
 			return err
 		}
 	}
@@ -87,7 +88,11 @@ func (m *Manager) reattachOne(ctx context.Context, id string) error {
 // swtpm if one still runs, so teardown can stop it.
 func (m *Manager) orphan(ctx context.Context, id string) *entry {
 	e := &entry{}
-	if inst, err := Attach(ctx, m.l.state(id)); err == nil {
+	if b, err := os.ReadFile(m.l.record(id)); err == nil {
+		json.Unmarshal(b, &e.rec)
+	}
+	e.rec.ID = id
+	if inst, err := Attach(ctx, tpmState(m.tdir(e.rec))); err == nil {
 		e.inst = inst
 	}
 	return e

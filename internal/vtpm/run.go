@@ -21,7 +21,9 @@ type DaemonOptions struct {
 	// UIDBase and UIDCount give each swtpm its own uid (see Options); the
 	// range is ignored when vtpmd does not run as root.
 	UIDBase, UIDCount uint32
-	Log               *slog.Logger
+	// PoolSize vTPMs are kept ready with EKs generated (see Options).
+	PoolSize int
+	Log      *slog.Logger
 }
 
 // DefaultUIDBase starts the uid range for swtpm processes, far above the
@@ -39,7 +41,7 @@ func RunDaemon(ctx context.Context, o DaemonOptions) error {
 	if os.Geteuid() != 0 {
 		o.UIDBase = 0
 	}
-	m, err := Open(ctx, Options{Dir: o.Dir, CADir: o.CADir, Root: root, Swtpm: o.Swtpm, Log: o.Log, UIDBase: o.UIDBase, UIDCount: o.UIDCount})
+	m, err := Open(ctx, Options{Dir: o.Dir, CADir: o.CADir, Root: root, Swtpm: o.Swtpm, Log: o.Log, UIDBase: o.UIDBase, UIDCount: o.UIDCount, PoolSize: o.PoolSize})
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package vtpm_test
 
 import (
 	"context"
+	"debug/elf"
 	"fmt"
 	"net"
 	"os"
@@ -189,5 +190,20 @@ func TestAdapterFlushesLeftovers(t *testing.T) {
 	hs, _ := rsp.CapabilityData.Data.Handles()
 	if len(hs.Handle) != 1 || hs.Handle[0] != cp.ObjectHandle {
 		t.Errorf("transient handles %v, want only the new client's %v", hs.Handle, cp.ObjectHandle)
+	}
+}
+
+// The in-container adapter is a static binary: no ELF interpreter, so it
+// runs in any image (issue 4's demo image included).
+func TestAdapterBinaryIsStatic(t *testing.T) {
+	f, err := elf.Open(adapterBinary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			t.Fatal("tbtpm-adapter has an ELF interpreter: build it with CGO_ENABLED=0")
+		}
 	}
 }

@@ -36,7 +36,7 @@ func init() {
 				return err
 			}
 			o.ID = args[0]
-			o.Warn = g.logger.Info
+			o.Warn, o.Debug = g.logger.Warn, func(m string) { g.logger.Debugf("%s", m) }
 			o.Seccomp = seccompFor(g)
 			_, err := newRuntime(g).Create(o)
 			return err

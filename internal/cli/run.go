@@ -25,7 +25,7 @@ func init() {
 				return err
 			}
 			o.ID = args[0]
-			o.Warn = g.logger.Info
+			o.Warn, o.Debug = g.logger.Warn, func(m string) { g.logger.Debugf("%s", m) }
 			o.Seccomp = seccompFor(g)
 			code, err := Run(newRuntime(g), o, *detach, *keep)
 			if err != nil {

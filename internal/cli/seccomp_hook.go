@@ -13,6 +13,6 @@ import (
 // none (R-LSM-c, R-LSM-d, R-LSM-e).
 func seccompFor(g *Global) func(*specs.Spec) ([]config.SockFilter, uint, error) {
 	return seccomp.SpecCompiler(seccomp.SpecOptions{Default: "default", Ptrace: seccomp.PtraceDeny}, func(msg string) {
-		g.logger.Info("seccomp: " + msg)
+		g.logger.Debugf("seccomp: %s", msg)
 	})
 }

@@ -14,7 +14,7 @@ func setProcessAttrs(p *specs.Process, l *specs.Linux) error {
 	for _, r := range p.Rlimits {
 		lim := unix.Rlimit{Cur: r.Soft, Max: r.Hard}
 		if err := unix.Prlimit(0, spec.Rlimits[r.Type], &lim, nil); err != nil {
-			return fmt.Errorf("process.rlimits %s=%d:%d: %w (the host's own limit may be lower: root cannot raise it inside a user namespace)", r.Type, r.Soft, r.Hard, err)
+			return fmt.Errorf("process.rlimits %s=%d:%d: %w (the kernel refuses to raise this limit here: lower it in the config, e.g. podman --ulimit)", r.Type, r.Soft, r.Hard, err)
 		}
 	}
 	if l != nil && l.Personality != nil {

@@ -97,20 +97,41 @@ func (b *Baseline) noNewPrivs(s *specs.Spec) []Decision {
 	return []Decision{{Enforced, "process.noNewPrivileges", "R-LSM-d", "set to true: setuid binaries and file capabilities cannot raise privileges"}}
 }
 
+// capabilities refuses forbidden capabilities with one decision naming each
+// capability once, its requirement, and the sets it appears in.
 func (b *Baseline) capabilities(s *specs.Spec) []Decision {
 	if s.Process == nil || s.Process.Capabilities == nil {
 		return nil
 	}
-	var ds []Decision
+	var names, sets []string
+	seen := map[string]bool{}
 	for _, set := range spec.CapSets(s.Process.Capabilities) {
+		hit := false
 		for _, name := range set.List {
-			if req, bad := b.ForbiddenCaps[name]; bad {
-				ds = append(ds, Decision{Refused, "process.capabilities." + set.Name, req,
-					name + " is forbidden by the trustbox baseline"})
+			if _, bad := b.ForbiddenCaps[name]; bad {
+				hit = true
+				if !seen[name] {
+					seen[name] = true
+					names = append(names, name)
+				}
 			}
 		}
+		if hit {
+			sets = append(sets, set.Name)
+		}
 	}
-	return ds
+	if len(names) == 0 {
+		return nil
+	}
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = n + " (" + b.ForbiddenCaps[n] + ")"
+	}
+	msg := strings.Join(parts, ", ") + " forbidden by the trustbox baseline"
+	if len(sets) > 1 {
+		msg += " (also in " + strings.Join(sets[1:], ", ") + ")"
+	}
+	return []Decision{{Refused, "process.capabilities." + sets[0], b.ForbiddenCaps[names[0]], msg}}
 }
 
 func (b *Baseline) maskedPaths(s *specs.Spec) []Decision {

@@ -37,8 +37,10 @@ type CreateOptions struct {
 	Baseline *policy.Baseline
 	// Seccomp compiles the config's filter (nil: no filter is installed).
 	Seccomp func(*specs.Spec) ([]config.SockFilter, uint, error)
-	// Warn receives non-fatal findings (baseline decisions, unknown fields).
-	Warn func(string)
+	// Warn receives findings worth a warning (unknown fields, a config weaker
+	// than the secure default); Debug the baseline's enforcements.
+	Warn  func(string)
+	Debug func(string)
 }
 
 // Container is a created container whose init waits for start.
@@ -86,7 +88,11 @@ func (r *Runtime) Create(o CreateOptions) (c *Container, err error) {
 		return nil, err
 	}
 	for _, d := range decisions {
-		warn(fmt.Sprintf("baseline %s %s", d.Action, d.String()))
+		if d.Action == policy.Warned {
+			warn("baseline: " + d.String())
+		} else if o.Debug != nil {
+			o.Debug(fmt.Sprintf("baseline %s %s", d.Action, d.String()))
+		}
 	}
 	var filter []config.SockFilter
 	var sflags uint

@@ -34,7 +34,6 @@ func TestParseErrors(t *testing.T) {
 // Contradictions that only show after resolution are refused by Compile.
 func TestCompileContradictions(t *testing.T) {
 	cases := []struct{ name, json, want string }{
-		{"two actions", `{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"},{"names":["read"],"action":"SCMP_ACT_KILL"}]}`, "syscalls[0] and syscalls[1] give read on SCMP_ARCH_X86_64 contradictory actions"},
 		{"dead arg rule", `{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["socket"],"action":"SCMP_ACT_LOG","args":[{"index":0,"value":1,"op":"SCMP_CMP_EQ"}]},{"names":["socket"],"action":"SCMP_ACT_ALLOW"}]}`, "syscalls[1] gives socket on SCMP_ARCH_X86_64 one action for all arguments, so the argument rule syscalls[0]"},
 		{"same args", `{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["socket"],"action":"SCMP_ACT_LOG","args":[{"index":0,"value":1,"op":"SCMP_CMP_EQ"}]},{"names":["socket"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":1,"op":"SCMP_CMP_EQ"}]}]}`, "the same argument checks but contradictory actions"},
 	}

@@ -2,6 +2,7 @@ package seccomp
 
 import (
 	"fmt"
+	"sort"
 
 	"github.com/trustbox/trustbox/internal/seccomp/syscalls"
 	"golang.org/x/sys/unix"
@@ -110,6 +111,18 @@ func emitTree(a *asm, ls []leaf, root [][]int, i, j, bits int) {
 		return
 	}
 	k := root[i][j]
+	if k < 0 {
+		g := ls[i]
+		g.hi = ls[j].hi
+		for m := i + 1; m <= j; m++ {
+			if ls[m].key() != g.key() {
+				g.except = append(g.except, ls[m])
+			}
+		}
+		sort.SliceStable(g.except, func(x, y int) bool { return g.except[x].weight > g.except[y].weight })
+		emitLeaf(a, &g, bits)
+		return
+	}
 	right := a.newLabel()
 	a.jump(unix.BPF_JMP|unix.BPF_JGE|unix.BPF_K, ls[k+1].lo, right, labelNext)
 	emitTree(a, ls, root, i, k, bits)
@@ -121,6 +134,20 @@ func emitTree(a *asm, ls []leaf, root [][]int, i, j, bits int) {
 // whose rules need them: every other call reaches its return having read
 // nothing but arch and nr, so the kernel's action cache applies.
 func emitLeaf(a *asm, l *leaf, bits int) {
+	var targets []label
+	for _, e := range l.except {
+		t := a.newLabel()
+		targets = append(targets, t)
+		a.jump(unix.BPF_JMP|unix.BPF_JEQ|unix.BPF_K, e.lo, t, labelNext)
+	}
+	emitOutcome(a, l, bits)
+	for i := range l.except {
+		a.bind(targets[i])
+		emitOutcome(a, &l.except[i], bits)
+	}
+}
+
+func emitOutcome(a *asm, l *leaf, bits int) {
 	for _, r := range l.conds {
 		next := a.newLabel()
 		for _, arg := range r.args {

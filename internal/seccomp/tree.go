@@ -14,9 +14,21 @@ type leaf struct {
 	conds  []condRule
 	fb     Action
 	weight int64 // known call numbers in the run: what dispatch is optimised for
+	// except are single call numbers inside [lo, hi] with another outcome,
+	// checked with one jeq each before the run's own action.
+	except []leaf
+	k      string // cached key()
 }
 
+// key identifies the run's outcome; runs with equal keys can merge.
 func (l *leaf) key() string {
+	if l.k == "" {
+		l.k = l.outcomeKey()
+	}
+	return l.k
+}
+
+func (l *leaf) outcomeKey() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d|", l.fb.Ret())
 	for _, c := range l.conds {
@@ -113,9 +125,57 @@ func (s *section) leaves(def, unknown, badArch Action) []leaf {
 	return out
 }
 
+// maxExcept bounds the jeq checks a merged leaf makes before its action.
+const maxExcept = 3
+
+// groupCosts[i][j] is the cost of serving runs i..j as one leaf (-1 when
+// impossible): the runs share run i's outcome except for up to maxExcept
+// single numbers, each checked with a jeq (heaviest first) before the
+// shared action.
+func groupCosts(ls []leaf) [][]int64 {
+	n := len(ls)
+	ids := make([]int, n)
+	seen := map[string]int{}
+	for i := range ls {
+		k := ls[i].key()
+		if _, ok := seen[k]; !ok {
+			seen[k] = len(seen)
+		}
+		ids[i] = seen[k]
+	}
+	g := make([][]int64, n)
+	for i := range g {
+		g[i] = make([]int64, n)
+		for j := range g[i] {
+			g[i][j] = -1
+		}
+		var base int64
+		var ex []int64
+		for j := i; j < n; j++ {
+			if ids[j] == ids[i] {
+				base += ls[j].weight
+			} else if ls[j].lo == ls[j].hi && len(ex) < maxExcept {
+				ex = append(ex, ls[j].weight)
+				sort.Slice(ex, func(a, b int) bool { return ex[a] > ex[b] })
+				continue
+			} else {
+				break
+			}
+			cost := base * int64(len(ex))
+			for p, w := range ex {
+				cost += w * int64(p+1)
+			}
+			g[i][j] = cost
+		}
+	}
+	return g
+}
+
 // optimalSplits computes the alphabetic search tree over leaves that
 // minimises the weighted number of comparisons (Knuth's dynamic program):
-// root[i][j] is the last leaf of the left subtree of leaves i..j.
+// root[i][j] is the last leaf of the left subtree of leaves i..j, or -1
+// when i..j is served as one leaf with exceptions (groupCosts). Splits are
+// searched within Knuth's bounds on the best splits.
 func optimalSplits(ls []leaf) [][]int {
 	n := len(ls)
 	pre := make([]int64, n+1)
@@ -124,17 +184,23 @@ func optimalSplits(ls []leaf) [][]int {
 	}
 	cost := make([][]int64, n)
 	root := make([][]int, n)
+	split := make([][]int, n)
+	group := groupCosts(ls)
 	for i := range cost {
 		cost[i] = make([]int64, n)
 		root[i] = make([]int, n)
-		root[i][i] = i
+		split[i] = make([]int, n)
+		root[i][i], split[i][i] = i, i
 	}
 	for span := 1; span < n; span++ {
 		for i := 0; i+span < n; i++ {
 			j := i + span
+			// Knuth's bounds, taken from the best splits (even where a
+			// merged leaf won): not exact with merged leaves, but the
+			// program stays correct and compiling stays O(n^2).
 			lo, hi := i, j-1
 			if span > 1 {
-				lo, hi = root[i][j-1], min(root[i+1][j], j-1)
+				lo, hi = split[i][j-1], min(split[i+1][j], j-1)
 			}
 			if lo > hi {
 				lo, hi = i, j-1
@@ -147,7 +213,10 @@ func optimalSplits(ls []leaf) [][]int {
 				}
 			}
 			cost[i][j] = best + pre[j+1] - pre[i]
-			root[i][j] = bk
+			root[i][j], split[i][j] = bk, bk
+			if g := group[i][j]; g >= 0 && g <= cost[i][j] {
+				cost[i][j], root[i][j] = g, -1
+			}
 		}
 	}
 	return root

@@ -3,6 +3,7 @@ package seccomp
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/trustbox/trustbox/internal/seccomp/syscalls"
 	"golang.org/x/sys/unix"
@@ -31,6 +32,10 @@ type Options struct {
 	// older calls, as runc does; kill and trap defaults stay as they are.
 	DefaultForUnknown bool
 	Ptrace            PtracePolicy
+	// MergeBlacklist kills every Blacklist call whatever the profile says
+	// (the baseline's always-on blacklist, R-LSM-c); overridden allowances
+	// are noted for the log.
+	MergeBlacklist bool
 }
 
 // Program is a compiled filter ready for seccomp(2).
@@ -54,6 +59,9 @@ func Compile(p *Profile, opts Options) (*Program, error) {
 	prog := &Program{ListenerPath: p.ListenerPath, ListenerMetadata: p.ListenerMetadata}
 	for _, f := range p.Flags {
 		prog.Flags |= flagBits[f]
+	}
+	if opts.MergeBlacklist {
+		mergeBlacklist(pl, prog)
 	}
 	if err := applyPtracePolicy(pl, opts.Ptrace, prog); err != nil {
 		return nil, err
@@ -198,4 +206,35 @@ func applyPtracePolicy(pl *plan, pol PtracePolicy, prog *Program) error {
 		}
 	}
 	return nil
+}
+
+// mergeBlacklist makes every blacklisted call kill on every arch.
+func mergeBlacklist(pl *plan, prog *Program) {
+	kill := Action{Kind: KillProcess}
+	var overridden []string
+	for _, ap := range pl.arches {
+		for _, b := range Blacklist {
+			nr, ok := ap.arch.Number(b.Name)
+			if !ok {
+				continue
+			}
+			if c := ap.calls[nr]; c != nil || pl.def.Permits() {
+				permits := c == nil
+				if c != nil {
+					conds, fb := c.outcome(pl.def)
+					permits = fb.Permits()
+					for _, r := range conds {
+						permits = permits || r.action.Permits()
+					}
+				}
+				if permits && !contains(overridden, b.Name) {
+					overridden = append(overridden, b.Name)
+				}
+			}
+			ap.calls[nr] = &callPlan{name: b.Name, uncond: &kill, uncondBy: -1}
+		}
+	}
+	if len(overridden) > 0 {
+		prog.Notes = append(prog.Notes, fmt.Sprintf("the always-on blacklist (R-LSM-c) kills calls the profile allowed: %s", strings.Join(overridden, ", ")))
+	}
 }

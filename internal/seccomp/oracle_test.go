@@ -98,11 +98,20 @@ func proveProgram(t *testing.T, p *Profile, opts Options) runStats {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if opts.MergeBlacklist {
+		mergeBlacklist(pl, &Program{})
+	}
 	if opts.Ptrace == PtraceDeny {
 		if err := applyPtracePolicy(pl, PtraceDeny, &Program{}); err != nil {
 			t.Fatal(err)
 		}
 	}
+	return proveProgramPlan(t, prog, pl, opts)
+}
+
+// proveProgramPlan checks prog against the resolved plan pl.
+func proveProgramPlan(t *testing.T, prog *Program, pl *plan, opts Options) runStats {
+	t.Helper()
 	var st runStats
 	for _, ap := range pl.arches {
 		arch := ap.arch

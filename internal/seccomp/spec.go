@@ -19,6 +19,10 @@ type SpecOptions struct {
 	Ptrace PtracePolicy
 	// Kernel overrides the running kernel's version for minKernel rules.
 	Kernel string
+	// MergeBlacklist kills Blacklist calls in given profiles too (the
+	// baseline's always-on blacklist, docs/policy.md); ptrace is then
+	// killed rather than refused.
+	MergeBlacklist bool
 }
 
 // CompileSpec compiles the spec's linux.seccomp (or the Default built-in)
@@ -42,7 +46,7 @@ func CompileSpec(s *specs.Spec, o SpecOptions) (prog *Program, notes []string, e
 	if s.Process != nil && s.Process.Capabilities != nil {
 		env.Caps = s.Process.Capabilities.Bounding
 	}
-	prog, err = Compile(p, Options{Env: env, Ptrace: o.Ptrace})
+	prog, err = Compile(p, Options{Env: env, Ptrace: o.Ptrace, MergeBlacklist: o.MergeBlacklist})
 	if err != nil {
 		return nil, nil, err
 	}

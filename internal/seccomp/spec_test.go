@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/trustbox/trustbox/internal/seccomp/bpfsim"
+
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -29,6 +31,7 @@ func TestSpecCompiler(t *testing.T) {
 		{"docker refused", withDocker, SpecOptions{}, "R-LSM-e", "", false},
 		{"docker ptrace denied", withDocker, SpecOptions{Ptrace: PtraceDeny}, "", "refused with EPERM", false},
 		{"docker override", withDocker, SpecOptions{Ptrace: PtraceAllow}, "", "explicit override", false},
+		{"docker with blacklist merged", withDocker, SpecOptions{MergeBlacklist: true}, "", "kills calls the profile allowed: process_vm_readv, process_vm_writev, ptrace", false},
 	}
 	for _, c := range cases {
 		var logged []string
@@ -82,4 +85,30 @@ func TestToOCISameProgram(t *testing.T) {
 			}
 		}
 	}
+}
+
+// With the blacklist merged, Docker's profile behaves as written except
+// that every blacklisted call kills, on every arch.
+func TestMergeBlacklistProved(t *testing.T) {
+	docker := loadProfile(t, "testdata/docker-default.json")
+	opts := Options{Env: Env{Arch: "SCMP_ARCH_X86_64", Kernel: "6.18", Caps: []string{"CAP_SYS_ADMIN"}}, MergeBlacklist: true}
+	prog, err := Compile(docker, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl, _ := docker.resolve(opts.Env)
+	mergeBlacklist(pl, &Program{})
+	for _, ap := range pl.arches {
+		for _, b := range Blacklist {
+			nr, ok := ap.arch.Number(b.Name)
+			if !ok {
+				continue
+			}
+			r, err := bpfsim.Run(prog.Filter, bpfsim.Data{Nr: nr, Arch: ap.arch.Audit})
+			if err != nil || ActionFromRet(r.Action).Kind != KillProcess {
+				t.Errorf("%s %s: %s (%v), want kill", ap.arch.Name, b.Name, ActionFromRet(r.Action), err)
+			}
+		}
+	}
+	proveProgramPlan(t, prog, pl, opts)
 }

@@ -25,15 +25,24 @@ func fieldErr(field, format string, a ...any) error {
 type check func(s *specs.Spec, rootfs string) error
 
 var checks = []check{
-	checkVersion, checkRoot, checkProcess, checkNamespaces, checkIDMappings,
-	checkMounts, checkRlimits, checkCapabilities, checkSysctl, checkResources,
-	checkDevices, checkHooks, checkPersonality,
+	checkVersion, checkRoot, checkProcess, checkMounts, checkRlimits, checkCapabilities, checkHooks,
+}
+
+// linuxChecks need the linux object.
+var linuxChecks = []check{
+	checkNamespaces, checkIDMappings, checkSysctl, checkResources, checkDevices, checkPersonality,
 }
 
 // Validate runs every check and returns the errors joined, each naming its field.
 func Validate(s *specs.Spec, rootfs string) error {
 	var errs []error
-	for _, c := range checks {
+	all := checks
+	if s.Linux == nil {
+		errs = append(errs, fieldErr("linux", "missing: trustbox runs Linux containers only"))
+	} else {
+		all = append(append([]check{}, checks...), linuxChecks...)
+	}
+	for _, c := range all {
 		if err := c(s, rootfs); err != nil {
 			errs = append(errs, err)
 		}

@@ -1,0 +1,126 @@
+package spec
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+func validSpec() *specs.Spec {
+	s := Default(false, 0, 0)
+	s.Process.Terminal = false
+	return s
+}
+
+// Every check names the field it refuses (the error users see).
+func TestValidateNamesTheField(t *testing.T) {
+	i64 := func(v int64) *int64 { return &v }
+	tests := []struct {
+		name  string
+		mut   func(*specs.Spec)
+		field string
+	}{
+		{"ok", func(*specs.Spec) {}, ""},
+		{"version", func(s *specs.Spec) { s.Version = "2.0.0" }, "ociVersion"},
+		{"cwd", func(s *specs.Spec) { s.Process.Cwd = "rel" }, "process.cwd"},
+		{"env", func(s *specs.Spec) { s.Process.Env = append(s.Process.Env, "NOEQUALS") }, "process.env[2]"},
+		{"oom", func(s *specs.Spec) { v := 5000; s.Process.OOMScoreAdj = &v }, "process.oomScoreAdj"},
+		{"ns dup", func(s *specs.Spec) {
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UTSNamespace})
+		}, "linux.namespaces[7].type"},
+		{"ns path", func(s *specs.Spec) { s.Linux.Namespaces[1].Path = "rel/path" }, "linux.namespaces[1].path"},
+		{"mapping without userns", func(s *specs.Spec) { s.Linux.Namespaces = s.Linux.Namespaces[:5] }, "linux.uidMappings"},
+		{"mapping overflow", func(s *specs.Spec) { s.Linux.UIDMappings[0].HostID = 1<<32 - 10 }, "linux.uidMappings[0]"},
+		{"mount option", func(s *specs.Spec) { s.Mounts[0].Options = []string{"bad,comma"} }, "mounts[0].options"},
+		{"bind without source", func(s *specs.Spec) {
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/x", Type: "bind"})
+		}, "mounts[8].source"},
+		{"sysctl host", func(s *specs.Spec) { s.Linux.Sysctl = map[string]string{"vm.swappiness": "1"} }, "linux.sysctl.vm.swappiness"},
+		{"sysctl path", func(s *specs.Spec) { s.Linux.Sysctl = map[string]string{"net/../x": "1"} }, "linux.sysctl.net/../x"},
+		{"sysctl net without netns", func(s *specs.Spec) {
+			s.Linux.Namespaces = []specs.LinuxNamespace{{Type: specs.MountNamespace}, {Type: specs.UserNamespace}}
+			s.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1"}
+		}, "linux.sysctl.net.ipv4.ip_forward"},
+		{"swap below limit", func(s *specs.Spec) {
+			s.Linux.Resources.Memory = &specs.LinuxMemory{Limit: i64(1 << 30), Swap: i64(1 << 20)}
+		}, "linux.resources.memory.swap"},
+		{"cpu period", func(s *specs.Spec) { p := uint64(10); s.Linux.Resources.CPU = &specs.LinuxCPU{Period: &p} }, "linux.resources.cpu.period"},
+		{"device rule type", func(s *specs.Spec) { s.Linux.Resources.Devices[0].Type = "x" }, "linux.resources.devices[0].type"},
+		{"device path", func(s *specs.Spec) {
+			s.Linux.Devices = []specs.LinuxDevice{{Path: "/dev", Type: "c"}}
+		}, "linux.devices[0].path"},
+		{"personality", func(s *specs.Spec) { s.Linux.Personality = &specs.LinuxPersonality{Domain: "BSD"} }, "linux.personality.domain"},
+		{"time offsets without ns", func(s *specs.Spec) {
+			s.Linux.TimeOffsets = map[string]specs.LinuxTimeOffset{"monotonic": {Secs: 1}}
+		}, "linux.timeOffsets"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := validSpec()
+			tc.mut(s)
+			err := Validate(s, t.TempDir())
+			if tc.field == "" {
+				if err != nil {
+					t.Fatalf("valid spec refused: %v", err)
+				}
+				return
+			}
+			var fe *FieldError
+			if !errors.As(err, &fe) || fe.Field != tc.field {
+				t.Fatalf("got %v, want an error on %s", err, tc.field)
+			}
+		})
+	}
+}
+
+func TestParseReportsUnknownFieldsAndPositions(t *testing.T) {
+	s, unknown, err := Parse([]byte(`{"ociVersion":"1.0.0","futureField":{"x":1}}`))
+	if err != nil || s.Version != "1.0.0" || len(unknown) != 1 || unknown[0] != "futureField" {
+		t.Fatalf("got %v %v %v", s, unknown, err)
+	}
+	_, _, err = Parse([]byte("{\n\"ociVersion\": \"1.0.0\",\n\"process\": {\"args\": 5}}"))
+	if err == nil || !strings.Contains(err.Error(), "process.args") || !strings.Contains(err.Error(), "line 3") {
+		t.Fatalf("type error: %v", err)
+	}
+	_, _, err = Parse([]byte("{\n\n  \"ociVersion\": ,}"))
+	if err == nil || !strings.Contains(err.Error(), "line 3") {
+		t.Fatalf("syntax error: %v", err)
+	}
+	if _, _, err := Parse(make([]byte, MaxConfigSize+1)); err == nil {
+		t.Fatal("oversized config accepted")
+	}
+}
+
+func TestParseMountOptions(t *testing.T) {
+	mo, err := ParseMountOptions([]string{"rbind", "ro", "nosuid", "rslave", "mode=755", "newinstance"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !mo.Recursive || mo.Propagation == 0 || len(mo.Data) != 2 || mo.Attr == 0 {
+		t.Fatalf("%+v", mo)
+	}
+	mo, _ = ParseMountOptions([]string{"ro", "rw"})
+	if mo.Attr != 0 {
+		t.Fatalf("rw after ro must clear ro: %+v", mo)
+	}
+}
+
+// FuzzParse: no input crashes the loader; whatever parses also validates without panicking.
+func FuzzParse(f *testing.F) {
+	good, _ := json.Marshal(validSpec())
+	f.Add(good)
+	f.Add([]byte(`{"ociVersion":"1.0.2","linux":{"namespaces":[{"type":"pid"},{"type":"pid"}]}}`))
+	f.Add([]byte(`{"ociVersion":"1.2.0","mounts":[{"destination":"proc","type":"proc"}],"linux":{"uidMappings":[{"containerID":0,"hostID":4294967290,"size":100}]}}`))
+	f.Add([]byte(`{"process":{"rlimits":[{"type":"RLIMIT_NOFILE","soft":10,"hard":1}]},"linux":{"sysctl":{"kernel.panic":"1"}}}`))
+	f.Add([]byte("\x00\xff{"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, _, err := Parse(data)
+		if err != nil {
+			return
+		}
+		_ = Validate(s, "/nonexistent")
+	})
+}

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/trustbox/trustbox/internal/spec"
 )
 
 // Bad input gets one clear error naming the field, a non-zero exit, and leaves nothing behind.
@@ -47,6 +49,18 @@ func TestMalformedConfigs(t *testing.T) {
 		{"no mount namespace", "", func(s *specs.Spec) { s.Linux.Namespaces = s.Linux.Namespaces[:4] }, "mount namespace is required"},
 		{"missing binary", "", func(s *specs.Spec) { s.Process.Args = []string{"/bin/nonexistent"} }, "process.args[0]"},
 		{"unmapped user", "", func(s *specs.Spec) { s.Process.User.UID = 70000 }, "process.user.uid 70000"},
+		{"time offsets", "", func(s *specs.Spec) {
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.TimeNamespace})
+			s.Linux.TimeOffsets = map[string]specs.LinuxTimeOffset{"monotonic": {Secs: 5}}
+		}, "linux.timeOffsets"},
+	}
+	if lsm := spec.DetectLSM(); !lsm.AppArmor {
+		tests = append(tests, struct {
+			name string
+			raw  string
+			mut  func(*specs.Spec)
+			want string
+		}{"apparmor on a host without it", "", func(s *specs.Spec) { s.Process.ApparmorProfile = "docker-default" }, "process.apparmorProfile"})
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

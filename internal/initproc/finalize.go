@@ -56,6 +56,9 @@ func finalize(sync *os.File, c *config.Init) error {
 	if err := passPreservedFds(sync, preserveFds()); err != nil {
 		return err
 	}
+	if err := setExecLabel(p); err != nil {
+		return err
+	}
 	if len(c.Seccomp) > 0 {
 		if err := installSeccomp(c.Seccomp, c.SeccompFlags); err != nil {
 			return err

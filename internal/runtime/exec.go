@@ -58,6 +58,9 @@ func (r *Runtime) Exec(id string, o ExecOptions) (int, error) {
 		r.audit("refuse", id, map[string]any{"reason": err.Error()})
 		return 1, err
 	}
+	if err := spec.CheckLSMLabels(s.Process, spec.DetectLSM()); err != nil {
+		return 1, fmt.Errorf("exec process: %w", err)
+	}
 	if err := spec.Validate(&s, st.Rootfs); err != nil {
 		return 1, fmt.Errorf("exec process: %w", err)
 	}

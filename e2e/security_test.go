@@ -7,6 +7,9 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/trustbox/trustbox/internal/spec"
 )
 
 // probeScript reports, from inside the container, what protects it.
@@ -162,5 +165,32 @@ func TestMountTargetSymlinkStaysInRootfs(t *testing.T) {
 	}
 	if r.code == 0 || !strings.Contains(r.stderr, "mounts[8]") || !strings.Contains(r.stderr, "symlink") {
 		t.Fatalf("want one clear error naming the mount and the symlink, got exit %d: %s", r.code, r.stderr)
+	}
+}
+
+// An id-mapped bind mount makes a host directory owned by root appear owned
+// by the container's root (and writable by it), nothing else changing on the host.
+func TestIdmappedBindMount(t *testing.T) {
+	e := newEnv(t)
+	vol := t.TempDir()
+	if err := os.Chmod(vol, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	m := []specs.LinuxIDMapping{{ContainerID: 0, HostID: spec.DefaultMapping, Size: 65536}}
+	b := e.bundle([]string{"sh", "-c", "stat -c %u:%g /vol /plain; touch /vol/written && echo vol-writable; touch /plain/x 2>/dev/null || echo plain-denied"}, func(s *specs.Spec) {
+		s.Mounts = append(s.Mounts,
+			specs.Mount{Destination: "/vol", Source: vol, Type: "bind", Options: []string{"bind"}, UIDMappings: m, GIDMappings: m},
+			specs.Mount{Destination: "/plain", Source: vol, Type: "bind", Options: []string{"bind"}})
+	})
+	r := e.runIn(b, nil, "run", "e2e-idmap")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if got := strings.Fields(r.stdout); strings.Join(got, " ") != "0:0 65534:65534 vol-writable plain-denied" {
+		t.Fatalf("inside: %q", r.stdout)
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(filepath.Join(vol, "written"), &st); err != nil || st.Uid != 0 {
+		t.Fatalf("file written through the id-mapped mount: uid %d, %v (want host root)", st.Uid, err)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/trustbox/trustbox/internal/runtime"
 )
 
 // Version is the trustbox version reported by --version and features.
@@ -51,6 +53,10 @@ func register(c command) { commands[c.name] = c }
 func Main(argv []string) int {
 	if len(argv) > 1 && argv[1] == "init" {
 		return runInit()
+	}
+	if len(argv) > 1 && argv[1] == runtime.HoldUsernsArg {
+		_, _ = io.Copy(io.Discard, os.Stdin) // until the runtime closes the pipe
+		return 0
 	}
 	g := &Global{Stdout: os.Stdout, Stderr: os.Stderr}
 	fs := flag.NewFlagSet("trustbox", flag.ContinueOnError)

@@ -11,6 +11,9 @@ type Init struct {
 	// RootfsIdmapped says the runtime sent, with this config, a detached
 	// id-mapped mount of the rootfs to use instead of a plain bind.
 	RootfsIdmapped bool `json:"rootfsIdmapped,omitempty"`
+	// IdmappedMounts lists the mounts (by index) whose id-mapped bind the
+	// runtime made and sent, in this order, after the rootfs mount.
+	IdmappedMounts []int `json:"idmappedMounts,omitempty"`
 	// Exec is set when init joins a running container instead of creating one.
 	Exec bool `json:"exec,omitempty"`
 	// NoPivot uses MS_MOVE + chroot instead of pivot_root (runc --no-pivot).

@@ -50,26 +50,47 @@ func newNamespace(s *specs.Spec, t specs.LinuxNamespaceType) bool {
 // syncSock is the socket to the runtime; finalize may move it to a higher fd.
 var syncSock *os.File
 
-// rootfsMount is the id-mapped rootfs mount the runtime sent, if any.
-var rootfsMount *os.File
+// rootfsMount is the id-mapped rootfs mount the runtime sent, if any;
+// premade holds the id-mapped bind mounts it made, by mount index.
+var (
+	rootfsMount *os.File
+	premade     = map[int]*os.File{}
+	received    []*os.File
+)
 
 func readConfig(sync *os.File) (*config.Init, error) {
 	buf := make([]byte, 8<<20)
-	oob := make([]byte, unix.CmsgSpace(4))
+	oob := make([]byte, unix.CmsgSpace(4*64))
 	n, oobn, _, _, err := unix.Recvmsg(int(sync.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("read init config: %w", err)
 	}
 	if oobn > 0 {
 		if cm, err := unix.ParseSocketControlMessage(oob[:oobn]); err == nil && len(cm) > 0 {
-			if fds, err := unix.ParseUnixRights(&cm[0]); err == nil && len(fds) > 0 {
-				rootfsMount = os.NewFile(uintptr(fds[0]), "rootfs-idmapped")
+			if fds, err := unix.ParseUnixRights(&cm[0]); err == nil {
+				for _, fd := range fds {
+					received = append(received, os.NewFile(uintptr(fd), "idmapped-mount"))
+				}
 			}
 		}
 	}
 	var c config.Init
 	if err := json.Unmarshal(buf[:n], &c); err != nil {
 		return nil, fmt.Errorf("decode init config: %w", err)
+	}
+	want := len(c.IdmappedMounts)
+	if c.RootfsIdmapped {
+		want++
+	}
+	if len(received) != want {
+		return nil, fmt.Errorf("init config: %d mount fds received, %d expected", len(received), want)
+	}
+	fds := received
+	if c.RootfsIdmapped {
+		rootfsMount, fds = fds[0], fds[1:]
+	}
+	for i, idx := range c.IdmappedMounts {
+		premade[idx] = fds[i]
 	}
 	return &c, nil
 }

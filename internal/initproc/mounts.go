@@ -161,3 +161,25 @@ func cgroupMount(c *config.Init, root *os.File, m specs.Mount, opts spec.MountOp
 	}
 	return linux.SetAttr(tmp, unix.MOUNT_ATTR_RDONLY, 0, 0, false)
 }
+
+// attachPremade attaches an id-mapped bind the runtime made (only host root
+// can create one) at the mount's destination, resolved inside the rootfs.
+func attachPremade(root *os.File, m specs.Mount, tree *os.File) error {
+	defer tree.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(int(tree.Fd()), &st); err != nil {
+		return err
+	}
+	var target *os.File
+	var err error
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		target, err = pathrs.MkdirAll(root, m.Destination, 0o755)
+	} else {
+		target, err = pathrs.CreateFile(root, m.Destination)
+	}
+	if err != nil {
+		return err
+	}
+	defer target.Close()
+	return linux.MoveMount(tree, target)
+}

@@ -65,7 +65,12 @@ func setupRootfs(c *config.Init) error {
 	}
 	defer root.Close()
 	for i, m := range s.Mounts {
-		if err := mountOne(c, root, m); err != nil {
+		if tree := premade[i]; tree != nil {
+			err = attachPremade(root, m, tree)
+		} else {
+			err = mountOne(c, root, m)
+		}
+		if err != nil {
 			return fmt.Errorf("mounts[%d] %s on %s: %w", i, m.Type, m.Destination, err)
 		}
 	}

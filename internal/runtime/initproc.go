@@ -277,7 +277,7 @@ func sendConsole(path string, pty *os.File) error {
 // the image's root-owned files as its own, an id-mapped mount of the rootfs:
 // only host root can create it, and only after init's user namespace exists.
 func (ip *initProc) sendConfig(sock *os.File, cfg *config.Init) error {
-	var oob []byte
+	var fds []int
 	if ip.needIdmap() {
 		mnt, err := idmappedRootfs(ip.st.Rootfs, ip.st.Pid)
 		if err != nil {
@@ -285,7 +285,23 @@ func (ip *initProc) sendConfig(sock *os.File, cfg *config.Init) error {
 		}
 		defer mnt.Close()
 		cfg.RootfsIdmapped = true
-		oob = unix.UnixRights(int(mnt.Fd()))
+		fds = append(fds, int(mnt.Fd()))
+	}
+	for i, m := range cfg.Spec.Mounts {
+		if len(m.UIDMappings) == 0 {
+			continue
+		}
+		mnt, err := idmappedBind(m)
+		if err != nil {
+			return fmt.Errorf("mounts[%d]: %w", i, err)
+		}
+		defer mnt.Close()
+		cfg.IdmappedMounts = append(cfg.IdmappedMounts, i)
+		fds = append(fds, int(mnt.Fd()))
+	}
+	var oob []byte
+	if len(fds) > 0 {
+		oob = unix.UnixRights(fds...)
 	}
 	if err := unix.Sendmsg(int(sock.Fd()), marshal(cfg), oob, nil, 0); err != nil {
 		return fmt.Errorf("send init config: %w", err)

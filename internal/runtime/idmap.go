@@ -1,0 +1,76 @@
+package runtime
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"syscall"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/trustbox/trustbox/internal/linux"
+	"github.com/trustbox/trustbox/internal/spec"
+)
+
+// HoldUsernsArg makes the trustbox binary wait on stdin and exit: a holder
+// for a user namespace that exists only to describe an id-mapping.
+const HoldUsernsArg = "userns-hold"
+
+// mappingUserns returns an fd of a new user namespace with the given maps.
+// Only its fd is needed (mount_setattr MOUNT_ATTR_IDMAP); the holder exits.
+func mappingUserns(uids, gids []specs.LinuxIDMapping) (*os.File, error) {
+	conv := func(ms []specs.LinuxIDMapping) []syscall.SysProcIDMap {
+		var out []syscall.SysProcIDMap
+		for _, m := range ms {
+			out = append(out, syscall.SysProcIDMap{ContainerID: int(m.ContainerID), HostID: int(m.HostID), Size: int(m.Size)})
+		}
+		return out
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	defer w.Close()
+	cmd := exec.Command("/proc/self/exe", HoldUsernsArg)
+	cmd.Stdin = r
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWUSER, UidMappings: conv(uids), GidMappings: conv(gids)}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("id-mapping user namespace: %w", err)
+	}
+	defer cmd.Wait()
+	defer w.Close()
+	f, err := os.Open(fmt.Sprintf("/proc/%d/ns/user", cmd.Process.Pid))
+	if err != nil {
+		return nil, fmt.Errorf("id-mapping user namespace: %w", err)
+	}
+	return f, nil
+}
+
+// idmappedBind makes a detached bind of m.Source with m's id-mapping and options.
+func idmappedBind(m specs.Mount) (*os.File, error) {
+	opts, err := spec.ParseMountOptions(m.Options)
+	if err != nil {
+		return nil, err
+	}
+	userns, err := mappingUserns(m.UIDMappings, m.GIDMappings)
+	if err != nil {
+		return nil, err
+	}
+	defer userns.Close()
+	tree, err := linux.CloneTree(unix.AT_FDCWD, m.Source, opts.Recursive || m.Type == "rbind")
+	if err != nil {
+		return nil, err
+	}
+	flags := uint(unix.AT_EMPTY_PATH)
+	if opts.Recursive {
+		flags |= unix.AT_RECURSIVE
+	}
+	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_IDMAP | opts.Attr, Attr_clr: opts.ClearAttr &^ unix.MOUNT_ATTR_RDONLY, Userns_fd: uint64(userns.Fd())}
+	if err := unix.MountSetattr(int(tree.Fd()), "", flags, &attr); err != nil {
+		tree.Close()
+		return nil, fmt.Errorf("id-mapped mount of %s: %w (the filesystem may not support id-mapped mounts)", m.Source, err)
+	}
+	return tree, nil
+}

@@ -78,16 +78,25 @@ func TestHooks(t *testing.T) {
 	hook := func(name string) specs.Hook {
 		return specs.Hook{Path: "/bin/sh", Args: []string{"sh", "-c", "cat > " + filepath.Join(out, name)}}
 	}
-	b := e.bundle([]string{"true"}, func(s *specs.Spec) {
+	b := e.bundle([]string{"cat", "/tmp/startContainer"}, func(s *specs.Spec) {
 		s.Hooks = &specs.Hooks{
 			Prestart: []specs.Hook{hook("prestart")}, CreateRuntime: []specs.Hook{hook("createRuntime")},
-			Poststart: []specs.Hook{hook("poststart")}, Poststop: []specs.Hook{hook("poststop")},
+			// createContainer runs in the container's namespaces before pivot_root, a host path;
+			// startContainer runs inside the container, a path in its rootfs.
+			CreateContainer: []specs.Hook{hook("createContainer")},
+			StartContainer:  []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "cat > /tmp/startContainer"}}},
+			Poststart:       []specs.Hook{hook("poststart")}, Poststop: []specs.Hook{hook("poststop")},
 		}
 	})
-	if r := e.runIn(b, nil, "run", "e2e-hooks"); r.code != 0 {
+	r := e.runIn(b, nil, "run", "e2e-hooks")
+	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	want := map[string]string{"prestart": "created", "createRuntime": "created", "poststart": "running", "poststop": "stopped"}
+	var inside specs.State
+	if err := json.Unmarshal([]byte(r.stdout), &inside); err != nil || inside.ID != "e2e-hooks" {
+		t.Errorf("startContainer hook got state %q (%v)", r.stdout, err)
+	}
+	want := map[string]string{"prestart": "created", "createRuntime": "created", "createContainer": "creating", "poststart": "running", "poststop": "stopped"}
 	for name, status := range want {
 		data, err := os.ReadFile(filepath.Join(out, name))
 		if err != nil {
@@ -98,5 +107,17 @@ func TestHooks(t *testing.T) {
 		if err := json.Unmarshal(data, &st); err != nil || st.ID != "e2e-hooks" || string(st.Status) != status || st.Bundle != b {
 			t.Errorf("hook %s got state %s (err %v), want status %s", name, data, err, status)
 		}
+	}
+}
+
+// linux.personality LINUX32 makes the workload see a 32-bit machine.
+func TestPersonality(t *testing.T) {
+	e := newEnv(t)
+	b := e.bundle([]string{"uname", "-m"}, func(s *specs.Spec) {
+		s.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux32}
+	})
+	r := e.runIn(b, nil, "run", "e2e-pers")
+	if r.code != 0 || strings.TrimSpace(r.stdout) != "i686" {
+		t.Fatalf("exit %d: %q %s", r.code, r.stdout, r.stderr)
 	}
 }

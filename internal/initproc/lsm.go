@@ -47,4 +47,3 @@ func setExecLabel(p *specs.Process) error {
 	}
 	return nil
 }
-

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"syscall"
@@ -39,6 +40,9 @@ func childMain(scenario string) int {
 	runtime.LockOSThread()
 	if scenario == "exec" {
 		return execChild()
+	}
+	if scenario == "i386" {
+		return i386Child()
 	}
 	p, err := Parse([]byte(childProfile))
 	if err != nil {
@@ -125,4 +129,47 @@ func execChild() int {
 	err = syscall.Exec(argv[0], argv[1:], []string{"PATH=/bin:/usr/bin"})
 	fmt.Fprintln(os.Stderr, "exec:", err)
 	return 2
+}
+
+// i386Child installs childProfile and executes the int $0x80 helper.
+func i386Child() int {
+	p, _ := Parse([]byte(childProfile))
+	prog, err := Compile(p, Options{})
+	if err != nil {
+		fmt.Println("compile:", err)
+		return 2
+	}
+	if _, err := Install(prog); err != nil {
+		fmt.Println("install:", err)
+		return 2
+	}
+	helper := os.Getenv("TRUSTBOX_SECCOMP_I386")
+	err = syscall.Exec(helper, []string{helper}, nil)
+	fmt.Println("exec:", err)
+	return 2
+}
+
+// The x86 (i386) section on the real kernel: a 64-bit process entering
+// through int $0x80 is filtered as AUDIT_ARCH_I386 with i386 numbers.
+func TestInstallI386(t *testing.T) {
+	testutil.RequiresRoot(t)
+	testutil.RequiresBinary(t, "gcc")
+	if runtime.GOARCH != "amd64" {
+		t.Skip("x86_64 only")
+	}
+	if _, err := os.Stat("/proc/sys/abi/vsyscall32"); err != nil {
+		t.Skip("kernel without IA32 emulation")
+	}
+	helper := filepath.Join(t.TempDir(), "i386")
+	if out, err := exec.Command("gcc", "-O2", "-static", "-o", helper, "testdata/i386/i386.c").CombinedOutput(); err != nil {
+		t.Skipf("cannot build the int $0x80 helper: %v: %s", err, out)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "TRUSTBOX_SECCOMP_CHILD=i386", "TRUSTBOX_SECCOMP_I386="+helper)
+	out, err := cmd.CombinedOutput()
+	for _, want := range []string{"i386 getppid ret=-42\n", "i386 getpid ok=1\n"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("helper output lacks %q (%v):\n%s", want, err, out)
+		}
+	}
 }

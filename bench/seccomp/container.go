@@ -20,6 +20,10 @@ func inContainer(runtimeBin string, extra []string, sc *specs.LinuxSeccomp, op s
 		return 0, err
 	}
 	defer os.RemoveAll(dir)
+	// user-namespaced roots (trustbox spec) must be able to search the bundle
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return 0, err
+	}
 	rootfs := filepath.Join(dir, "rootfs")
 	for _, d := range []string{"etc", "proc", "dev", "tmp"} {
 		if err := os.MkdirAll(filepath.Join(rootfs, d), 0o755); err != nil {

@@ -156,10 +156,19 @@ func emitLeaf(a *asm, l *leaf, bits int) {
 }
 
 func emitOutcome(a *asm, l *leaf, bits int) {
+	// inA is the seccomp_data word A holds when the previous rule failed,
+	// if every way it fails leaves the same one: the next rule then need
+	// not load it again (rules on one argument, such as socket families).
+	inA := noWord
 	for _, r := range l.conds {
 		next := a.newLabel()
-		for _, arg := range r.args {
-			emitCmp(a, arg, bits, next)
+		if len(r.args) == 1 {
+			inA = emitCmp(a, r.args[0], bits, next, inA)
+		} else {
+			for _, arg := range r.args {
+				emitCmp(a, arg, bits, next, noWord)
+			}
+			inA = noWord
 		}
 		a.ret(r.action)
 		a.bind(next)

@@ -18,8 +18,7 @@ func expect(pl *plan, arch syscalls.Arch, nr uint32, args [6]uint64, opts Option
 		}
 		c := ap.calls[nr]
 		if c == nil {
-			nrs := arch.Numbers()
-			if nr > nrs[len(nrs)-1] && !opts.DefaultForUnknown && pl.def.Kind == Errno {
+			if nr > lastRegular(arch) && !opts.DefaultForUnknown && pl.def.Kind == Errno {
 				return Action{Kind: Errno, Data: uint16(unix.ENOSYS)}
 			}
 			return pl.def
@@ -117,7 +116,8 @@ func proveProgramPlan(t *testing.T, prog *Program, pl *plan, opts Options) runSt
 		arch := ap.arch
 		nrs := arch.Numbers()
 		last := nrs[len(nrs)-1]
-		extra := []uint32{last + 1, last + 100, arch.NrBase + 0x3fffffff&^arch.NrBase, 0xffffffff, arch.NrBase ^ syscalls.X32Bit}
+		reg := lastRegular(arch)
+		extra := []uint32{last + 1, last + 100, reg + 1, reg + 50, arch.NrBase + 0x3fffffff&^arch.NrBase, 0xffffffff, arch.NrBase ^ syscalls.X32Bit}
 		for _, nr := range append(nrs, extra...) {
 			d := bpfsim.Data{Nr: nr, Arch: arch.Audit, IP: 0xdeadbeef}
 			want := expect(pl, arch, nr, d.Args, opts)

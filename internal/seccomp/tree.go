@@ -73,11 +73,10 @@ func (s *section) leaves(def, unknown, badArch Action) []leaf {
 	// trustbox: they take unknown (ENOSYS), as runc does.
 	var maxLow, maxX32 uint32
 	for _, ap := range s.arches {
-		nrs := ap.arch.Numbers()
 		if ap.arch.NrBase == syscalls.X32Bit {
-			maxX32 = nrs[len(nrs)-1]
+			maxX32 = lastRegular(ap.arch)
 		} else {
-			maxLow = nrs[len(nrs)-1]
+			maxLow = lastRegular(ap.arch)
 		}
 	}
 	gap := func(nr uint32) Action {
@@ -220,4 +219,16 @@ func optimalSplits(ls []leaf) [][]int {
 		}
 	}
 	return root
+}
+
+// lastRegular is the arch's highest ordinary call number: ARM's private
+// calls at 0x0f0000 and up do not mark where new calls will appear.
+func lastRegular(a syscalls.Arch) uint32 {
+	var last uint32
+	for _, nr := range a.Numbers() {
+		if nr-a.NrBase < 0x0f0000 {
+			last = nr
+		}
+	}
+	return last
 }

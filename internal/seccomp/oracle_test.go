@@ -18,7 +18,7 @@ func expect(pl *plan, arch syscalls.Arch, nr uint32, args [6]uint64, opts Option
 		}
 		c := ap.calls[nr]
 		if c == nil {
-			if nr > lastRegular(arch) && !opts.DefaultForUnknown && pl.def.Kind == Errno {
+			if _, known := arch.CallName(nr); !known && nr > lastRegular(arch) && !opts.DefaultForUnknown && pl.def.Kind == Errno {
 				return Action{Kind: Errno, Data: uint16(unix.ENOSYS)}
 			}
 			return pl.def

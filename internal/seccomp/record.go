@@ -14,7 +14,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-const learnEnv = "TRUSTBOX_SECCOMP_LEARN_CHILD"
+const (
+	learnEnv   = "TRUSTBOX_SECCOMP_LEARN_CHILD"
+	learnArgv0 = "trustbox-seccomp-learn"
+)
 
 // RecordCommand runs argv on this host under CompileLearning(base), with
 // rec supervising, and returns the command's exit status. A helper (this
@@ -40,7 +43,7 @@ func RecordCommand(argv []string, base *Profile, opts Options, rec *Recording, s
 	parent, child := os.NewFile(uintptr(fds[0]), "learn-parent"), os.NewFile(uintptr(fds[1]), "learn-child")
 	defer parent.Close()
 	cmd := exec.Command("/proc/self/exe", append([]string{path}, argv...)...)
-	cmd.Args[0] = "trustbox-seccomp-learn"
+	cmd.Args[0] = learnArgv0
 	cmd.Env = append(os.Environ(), learnEnv+"=3")
 	cmd.ExtraFiles = []*os.File{child}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
@@ -112,7 +115,7 @@ func handshake(sock *os.File, pid int, prog *Program) (int, error) {
 // unless this process was started as that helper. Call it first in main
 // (the CLI calls it from an init function).
 func MaybeLearnChild() {
-	if os.Getenv(learnEnv) != "3" || len(os.Args) < 3 {
+	if os.Getenv(learnEnv) != "3" || len(os.Args) < 3 || os.Args[0] != learnArgv0 {
 		return
 	}
 	runtime.LockOSThread()

@@ -137,6 +137,7 @@ func Open(ctx context.Context, opts Options) (*Manager, error) {
 	if err := m.reattach(ctx); err != nil {
 		return nil, err
 	}
+	m.cleanPool()
 	if opts.PoolSize > 0 {
 		if err := m.startPool(opts.PoolSize); err != nil {
 			m.Close()

@@ -30,9 +30,9 @@ type pooled struct {
 	uid  uint32
 }
 
-// startPool removes pooled vTPMs an earlier manager left and keeps size
-// fresh ones ready.
-func (m *Manager) startPool(size int) error {
+// cleanPool removes the pooled vTPMs an earlier manager left (they belong
+// to no container), with or without a pool now.
+func (m *Manager) cleanPool() {
 	ents, _ := os.ReadDir(m.l.pool())
 	for _, d := range ents {
 		tdir := filepath.Join(m.l.pool(), d.Name())
@@ -42,6 +42,10 @@ func (m *Manager) startPool(size int) error {
 		wipeFile(tpmKey(tdir))
 		os.RemoveAll(tdir)
 	}
+}
+
+// startPool keeps size provisioned vTPMs ready.
+func (m *Manager) startPool(size int) error {
 	if err := os.MkdirAll(m.l.pool(), 0o700); err != nil {
 		return err
 	}

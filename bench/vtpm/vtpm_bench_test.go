@@ -229,35 +229,40 @@ func BenchmarkEnrolQuoteVerify(b *testing.B) {
 	}
 }
 
-// BenchmarkIdleMemory starts N idle vTPMs (TRUSTBOX_BENCH_IDLE, default 100)
-// and reports swtpm RSS per vTPM.
+// BenchmarkIdleMemory creates N idle vTPMs through the manager
+// (TRUSTBOX_BENCH_IDLE, default 100) and reports swtpm memory per vTPM and
+// the manager's own RSS growth per vTPM (adapter, connections, records).
 func BenchmarkIdleMemory(b *testing.B) {
 	need(b)
 	n := 100
 	if v, err := strconv.Atoi(os.Getenv("TRUSTBOX_BENCH_IDLE")); err == nil {
 		n = v
 	}
-	dir := b.TempDir()
 	for b.Loop() {
-		var insts []*vtpm.Instance
-		var rss, pss int64
+		m, err := vtpm.Open(context.Background(), vtpm.Options{Dir: b.TempDir()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		before := statusKB("/proc/self/status", "VmRSS:")
 		for i := 0; i < n; i++ {
-			inst, err := vtpm.Start(context.Background(), vtpm.Config{StateDir: filepath.Join(dir, strconv.Itoa(i)), Key: key()})
-			if err != nil {
+			if _, err := m.Create(context.Background(), fmt.Sprintf("idle%d", i), vtpm.CreateRequest{Measure: input}); err != nil {
 				b.Fatal(err)
 			}
-			insts = append(insts, inst)
-			tpm2.GetRandom{BytesRequested: 1}.Execute(inst)
 		}
-		for _, inst := range insts {
-			rss += statusKB(fmt.Sprintf("/proc/%d/status", inst.PID()), "VmRSS:")
-			pss += statusKB(fmt.Sprintf("/proc/%d/smaps_rollup", inst.PID()), "Pss:")
+		after := statusKB("/proc/self/status", "VmRSS:")
+		var rss, pss int64
+		for _, info := range m.List() {
+			rss += statusKB(fmt.Sprintf("/proc/%d/status", info.PID), "VmRSS:")
+			pss += statusKB(fmt.Sprintf("/proc/%d/smaps_rollup", info.PID), "Pss:")
 		}
-		for _, inst := range insts {
-			inst.Destroy(context.Background())
+		for _, info := range m.List() {
+			m.Destroy(context.Background(), info.ID)
 		}
-		b.ReportMetric(float64(rss)/float64(n), "rss-kB/vtpm")
-		b.ReportMetric(float64(pss)/float64(n), "pss-kB/vtpm")
+		m.Close()
+		b.ReportMetric(float64(rss)/float64(n), "swtpm-rss-kB/vtpm")
+		b.ReportMetric(float64(pss)/float64(n), "swtpm-pss-kB/vtpm")
+		b.ReportMetric(float64(after-before)/float64(n), "manager-kB/vtpm")
+		b.ReportMetric(float64(after), "manager-rss-kB")
 	}
 }
 

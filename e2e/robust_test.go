@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -59,6 +60,7 @@ func TestKilledCreateIsCleanedUp(t *testing.T) {
 	if err := startTracked(cmd); err != nil {
 		t.Fatal(err)
 	}
+	defer e.run("delete", "--force", "e2e-killed")
 	f, err := os.Open(fifo) // blocks until the hook runs
 	if err != nil {
 		t.Fatal(err)
@@ -66,14 +68,14 @@ func TestKilledCreateIsCleanedUp(t *testing.T) {
 	buf := make([]byte, 16)
 	_, _ = f.Read(buf)
 	f.Close()
-	st := e.state("e2e-killed")
-	if st.Pid <= 0 {
-		t.Fatalf("state during create: %+v", st)
+	var pids []int
+	if err := json.Unmarshal([]byte(e.must("ps", "--format", "json", "e2e-killed")), &pids); err != nil || len(pids) != 1 {
+		t.Fatalf("processes in the cgroup during create: %v %v", pids, err)
 	}
 	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // the runtime and its hook
 	_ = waitTracked(cmd)
 	e.must("delete", "--force", "e2e-killed")
-	waitExit(t, st.Pid)
+	waitExit(t, pids[0])
 	if _, err := os.Stat(filepath.Join(e.root, "e2e-killed")); !os.IsNotExist(err) {
 		t.Fatalf("state left behind: %v", err)
 	}

@@ -52,15 +52,13 @@ func Run(rt *runtime.Runtime, o runtime.CreateOptions, detach, keep bool) (int, 
 		go io.Copy(os.Stdout, c.Pty)
 		go io.Copy(c.Pty, os.Stdin)
 	}
-	sigs := make(chan os.Signal, 16)
 	if !detach {
-		signal.Notify(sigs)
-		defer signal.Stop(sigs)
+		// Forward the signals a user or supervisor sends to `run` (not all 64:
+		// installing every handler costs milliseconds per container).
+		sigs := make(chan os.Signal, 16)
+		signal.Notify(sigs, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2)
 		go func() {
 			for s := range sigs {
-				if s == unix.SIGCHLD || s == unix.SIGURG || s == unix.SIGWINCH || s == unix.SIGPIPE {
-					continue
-				}
 				_ = c.Cmd.Process.Signal(s)
 			}
 		}()

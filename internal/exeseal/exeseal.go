@@ -56,3 +56,24 @@ func copyFile(dst, src *os.File, size int64) (int64, error) {
 	}
 	return done, nil
 }
+
+// WritableFrom reports whether a process whose host ids are limited to those
+// for which uidMapped/gidMapped say true could open the running binary for
+// writing. Only then does init need the sealed copy: a container whose user
+// namespace maps neither the binary's owner nor (if group-writable) its group
+// cannot write it through /proc/PID/exe (docs/adr/0002).
+func WritableFrom(uidMapped, gidMapped func(uint32) bool) (bool, error) {
+	var st unix.Stat_t
+	if err := unix.Stat("/proc/self/exe", &st); err != nil {
+		return true, fmt.Errorf("stat own binary: %w", err)
+	}
+	switch {
+	case st.Mode&0o002 != 0:
+		return true, nil
+	case uidMapped(st.Uid):
+		return true, nil
+	case st.Mode&0o020 != 0 && gidMapped(st.Gid):
+		return true, nil
+	}
+	return false, nil
+}

@@ -45,3 +45,27 @@ func TestCopyIsSealedAndIdentical(t *testing.T) {
 }
 
 func itoa(fd uintptr) string { return strconv.FormatUint(uint64(fd), 10) }
+
+func TestWritableFrom(t *testing.T) {
+	var st unix.Stat_t
+	if err := unix.Stat("/proc/self/exe", &st); err != nil {
+		t.Fatal(err)
+	}
+	owner := func(id uint32) bool { return id == st.Uid }
+	none := func(uint32) bool { return false }
+	all := func(uint32) bool { return true }
+	for _, tc := range []struct {
+		name     string
+		uid, gid func(uint32) bool
+		want     bool
+	}{
+		{"owner mapped (no user namespace, or host root mapped)", all, all, true},
+		{"only the owner's uid mapped", owner, none, true},
+		{"nothing mapped", none, none, st.Mode&0o002 != 0},
+	} {
+		got, err := WritableFrom(tc.uid, tc.gid)
+		if err != nil || got != tc.want {
+			t.Errorf("%s: got %v %v, want %v", tc.name, got, err, tc.want)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"unsafe"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -23,6 +24,7 @@ const (
 // Main runs init and never returns on success (it execs the workload).
 func Main() int {
 	runtime.LockOSThread() // credentials, caps and no_new_privs are per thread: keep one
+	_ = unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&[]byte("trustbox-init\x00")[0])), 0, 0, 0)
 	// Go hands ExtraFiles over without close-on-exec: set it on the runtime's
 	// own fds so they can never reach the workload (CVE-2024-21626).
 	unix.CloseOnExec(SyncFd)
@@ -32,9 +34,14 @@ func Main() int {
 	if err == nil {
 		err = run(syncSock, cfg)
 	}
-	// run only returns on failure: report it to the runtime, which cleans up.
-	send(syncSock, config.Message{Type: "error", Error: err.Error()})
-	fmt.Fprintf(os.Stderr, "trustbox init: %v\n", err)
+	// run only returns on failure: report it to the runtime, which cleans up;
+	// once started, nobody listens there any more, so the workload's stderr
+	// gets it instead.
+	if started {
+		fmt.Fprintf(os.Stderr, "trustbox init: %v\n", err)
+	} else {
+		send(syncSock, config.Message{Type: "error", Error: err.Error()})
+	}
 	return 1
 }
 
@@ -46,6 +53,9 @@ func newNamespace(s *specs.Spec, t specs.LinuxNamespaceType) bool {
 	}
 	return false
 }
+
+// started is set once `start` released init: errors then go to stderr.
+var started bool
 
 // syncSock is the socket to the runtime; finalize may move it to a higher fd.
 var syncSock *os.File
@@ -138,6 +148,7 @@ func run(sync *os.File, c *config.Init) error {
 		if err := waitForStart(); err != nil {
 			return err
 		}
+		started = true
 		if err := runHooks(s.Hooks, "startContainer", c.State); err != nil {
 			return err
 		}

@@ -172,6 +172,9 @@ func (r *Runtime) setupCgroup(st *State, s *specs.Spec) (*cgroups.Manager, error
 	if err := cg.Create(); err != nil {
 		return nil, err
 	}
+	if pids, _ := cg.Pids(); len(pids) > 0 {
+		return nil, fmt.Errorf("linux.cgroupsPath: cgroup %s already holds processes %v: refusing to share it", cg.Path, pids)
+	}
 	res := s.Linux.Resources
 	if res == nil {
 		res = &specs.LinuxResources{}
@@ -201,20 +204,50 @@ func writePidFile(path string, pid int) error {
 	return nil
 }
 
-// sealedInit returns the command that re-execs the sealed copy of trustbox as init.
-func sealedInit(extra []*os.File, env []string) (*exec.Cmd, *os.File, error) {
-	mem, err := exeseal.Copy()
-	if err != nil {
-		return nil, nil, err
+// sealedInit returns the command that re-execs trustbox as init: a sealed
+// copy when the container could otherwise write the binary (CVE-2019-5736),
+// the binary itself when its user namespace maps neither its owner nor its
+// group (ADR 0002). mem is nil when no copy was made.
+func sealedInit(extra []*os.File, env []string, s *specs.Spec) (cmd *exec.Cmd, mem *os.File, err error) {
+	path := "/proc/self/exe"
+	if needSeal(s) {
+		if mem, err = exeseal.Copy(); err != nil {
+			return nil, nil, err
+		}
+		path = fmt.Sprintf("/proc/self/fd/%d", mem.Fd())
 	}
-	cmd := &exec.Cmd{
-		Path:        fmt.Sprintf("/proc/self/fd/%d", mem.Fd()),
+	cmd = &exec.Cmd{
+		Path:        path,
 		Args:        []string{"trustbox", "init"},
 		Env:         env,
 		ExtraFiles:  extra,
 		SysProcAttr: &syscall.SysProcAttr{},
 	}
 	return cmd, mem, nil
+}
+
+func needSeal(s *specs.Spec) bool {
+	if !spec.HasNamespace(s, specs.UserNamespace) || len(s.Linux.UIDMappings) == 0 {
+		return true
+	}
+	mapped := func(maps []specs.LinuxIDMapping) func(uint32) bool {
+		return func(id uint32) bool {
+			for _, m := range maps {
+				if id >= m.HostID && id-m.HostID < m.Size {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	w, err := exeseal.WritableFrom(mapped(s.Linux.UIDMappings), mapped(s.Linux.GIDMappings))
+	return w || err != nil
+}
+
+func closeIf(f *os.File) {
+	if f != nil {
+		f.Close()
+	}
 }
 
 func marshal(v any) []byte {

@@ -165,12 +165,12 @@ func (x *execProc) start(nsfds []*os.File, names []string) (int, error) {
 	}
 	env := []string{nsenter.EnvSync + "=3", nsenter.EnvNS + "=" + strings.Join(list, ","),
 		"_TRUSTBOX_PRESERVE_FDS=" + strconv.Itoa(x.o.PreserveFds)}
-	cmd, mem, err := sealedInit(extra, env)
+	cmd, mem, err := sealedInit(extra, env, x.spec)
 	if err != nil {
 		childSock.Close()
 		return 0, err
 	}
-	defer mem.Close()
+	defer closeIf(mem)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = orStd(x.o.Stdin, os.Stdin), orStd(x.o.Stdout, os.Stdout), orStd(x.o.Stderr, os.Stderr)
 	err = cmd.Start()
 	childSock.Close()

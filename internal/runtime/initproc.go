@@ -68,12 +68,12 @@ func (ip *initProc) start() (*Container, error) {
 		}
 		env = append(env, nsenter.EnvSync+"=3", nsenter.EnvNS+"="+strings.Join(list, ","))
 	}
-	cmd, mem, err := sealedInit(extra, env)
+	cmd, mem, err := sealedInit(extra, env, s)
 	if err != nil {
 		childSock.Close()
 		return nil, err
 	}
-	defer mem.Close()
+	defer closeIf(mem)
 	cmd.SysProcAttr = attr
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = orStd(ip.o.Stdin, os.Stdin), orStd(ip.o.Stdout, os.Stdout), orStd(ip.o.Stderr, os.Stderr)
 	err = cmd.Start()
@@ -85,9 +85,6 @@ func (ip *initProc) start() (*Container, error) {
 	ip.st.Pid = cmd.Process.Pid
 	if ip.st.StartTime, _, err = procStat(ip.st.Pid); err != nil {
 		return c, fmt.Errorf("init exited at once: %w", err)
-	}
-	if err := ip.r.save(ip.st); err != nil {
-		return c, err
 	}
 	if err := ip.cg.Add(ip.st.Pid); err != nil {
 		return c, err

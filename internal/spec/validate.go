@@ -61,9 +61,12 @@ func checkRoot(s *specs.Spec, rootfs string) error {
 	if s.Root == nil || s.Root.Path == "" {
 		return fieldErr("root.path", "missing")
 	}
-	st, err := os.Stat(rootfs)
+	st, err := os.Lstat(rootfs)
 	if err != nil {
 		return fieldErr("root.path", "%v", err)
+	}
+	if st.Mode()&os.ModeSymlink != 0 {
+		return fieldErr("root.path", "%s is a symlink: give the directory itself", rootfs)
 	}
 	if !st.IsDir() {
 		return fieldErr("root.path", "%s is not a directory", rootfs)

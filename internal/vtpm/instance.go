@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strconv"
@@ -15,6 +16,13 @@ import (
 
 	"github.com/google/go-tpm/tpm2/transport"
 )
+
+// dataConn is the manager's TPM channel: a unix socket to swtpm, or the
+// host's /dev/tpmN for a kernel vTPM.
+type dataConn interface {
+	io.ReadWriteCloser
+	SetDeadline(time.Time) error
+}
 
 // Instance is the manager's handle on one running swtpm. All TPM traffic goes
 // through it, one command at a time, since swtpm has no resource manager.
@@ -29,7 +37,7 @@ type Instance struct {
 	baton chan struct{}
 
 	mu       sync.Mutex
-	data     net.Conn
+	data     dataConn
 	dataR    *bufio.Reader // one read syscall per response
 	ctrl     net.Conn
 	locality uint8

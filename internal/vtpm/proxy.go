@@ -1,12 +1,15 @@
 package vtpm
 
 import (
+	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 	"unsafe"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -79,11 +82,31 @@ func NewProxyDevice(vtpmx string) (*ProxyDevice, error) {
 }
 
 // SwtpmArgs are the swtpm arguments serving a proxy device on fd 3, with
-// its control channel on fd 4 (a socket only the manager holds).
+// its control channel on fd 4 (a socket only the manager holds) and its
+// state key on fd 5.
 func SwtpmArgs(stateDir string) []string {
 	return []string{"chardev", "--tpm2", "--fd", "3", "--ctrl", "type=unixio,fd=4",
 		"--key", "fd=5,mode=aes-256-cbc,format=binary",
-		"--tpmstate", "dir=" + stateDir + ",mode=0600", "--flags", "startup-clear"}
+		"--tpmstate", "dir=" + stateDir + ",mode=0600", "--flags", "not-need-init,startup-clear"}
+}
+
+// connectProxy opens the host's /dev/tpmN as the manager's TPM channel.
+func connectProxy(ctx context.Context, dir string, proc *process, n uint32) (*Instance, error) {
+	dev := fmt.Sprintf("/dev/tpm%d", n)
+	// The kernel registers the device asynchronously, once swtpm answers
+	// its startup commands: retry opening, bounded.
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	for {
+		f, err := os.OpenFile(dev, os.O_RDWR|unix.O_CLOEXEC, 0)
+		if err == nil {
+			return withCtrl(ctx, dir, proc, f)
+		}
+		if !errors.Is(err, os.ErrNotExist) || ctx.Err() != nil {
+			return nil, fmt.Errorf("kernel vTPM %s: %w", dev, err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // rmDevNumber reads /sys/class/tpmrm/tpmrmN/dev ("major:minor").

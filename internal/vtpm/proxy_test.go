@@ -1,9 +1,12 @@
 package vtpm
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/google/go-tpm/tpm2"
 
 	"github.com/trustbox/trustbox/internal/testutil"
 )
@@ -56,11 +59,19 @@ func TestVtpmProxyLive(t *testing.T) {
 	if _, err := os.Stat(VtpmxPath); err != nil {
 		t.Skip("no /dev/vtpmx: this kernel lacks tpm_vtpm_proxy (modprobe tpm_vtpm_proxy); the kernel path is unit-tested only")
 	}
+	testutil.RequiresBinary(t, "swtpm")
 	d, err := NewProxyDevice(VtpmxPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer d.Server.Close()
+	inst, err := Start(context.Background(), Config{StateDir: filepath.Join(t.TempDir(), "tpm"), Key: testKey(t), Proxy: d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Destroy(context.Background())
+	if _, err := (tpm2.GetRandom{BytesRequested: 8}).Execute(inst); err != nil {
+		t.Fatalf("kernel vTPM /dev/tpm%d: %v", d.TPMNum, err)
+	}
 	if _, _, err := d.Wiring(); err != nil {
 		t.Fatal(err)
 	}

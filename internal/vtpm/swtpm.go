@@ -41,6 +41,10 @@ type Config struct {
 	Key []byte
 	// Binary is the swtpm executable; "swtpm" from PATH when empty.
 	Binary string
+	// Proxy, when set, serves a kernel vTPM (R-TRUST-3): swtpm runs in
+	// chardev mode on Proxy.Server, which Start takes over, and the
+	// manager talks to the TPM through the host's /dev/tpmN.
+	Proxy *ProxyDevice
 	// Credential, when set, runs swtpm as this unprivileged uid/gid; the
 	// state directory is chowned to it.
 	Credential *syscall.Credential
@@ -69,12 +73,15 @@ func Start(ctx context.Context, cfg Config) (inst *Instance, err error) {
 			}
 		}
 	}()
-	data, err := listenFile(sidecar(cfg.StateDir, dataSock))
-	if err != nil {
+	var data *os.File
+	if cfg.Proxy != nil {
+		data = cfg.Proxy.Server // the kernel's end: swtpm serves /dev/tpmN on it
+	} else if data, err = listenFile(sidecar(cfg.StateDir, dataSock)); err != nil {
 		return nil, err
+	} else {
+		cleanup = append(cleanup, func() { os.Remove(sidecar(cfg.StateDir, dataSock)) })
 	}
 	defer data.Close()
-	cleanup = append(cleanup, func() { os.Remove(sidecar(cfg.StateDir, dataSock)) })
 	ctrl, err := listenFile(sidecar(cfg.StateDir, ctrlSock))
 	if err != nil {
 		return nil, err
@@ -102,6 +109,9 @@ func Start(ctx context.Context, cfg Config) (inst *Instance, err error) {
 		"--key", "fd=5,mode=aes-256-cbc,format=binary",
 		"--tpmstate", "dir="+cfg.StateDir+",mode=0600",
 		"--flags", "not-need-init,startup-clear")
+	if cfg.Proxy != nil {
+		cmd = exec.Command(bin, SwtpmArgs(cfg.StateDir)...)
+	}
 	cmd.ExtraFiles = []*os.File{data, ctrl, keyR}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Credential: cfg.Credential}
@@ -118,6 +128,9 @@ func Start(ctx context.Context, cfg Config) (inst *Instance, err error) {
 	if err := writeFileAtomic(sidecar(cfg.StateDir, pidFile), []byte(strconv.Itoa(cmd.Process.Pid)+"\n")); err != nil {
 		return nil, fmt.Errorf("start swtpm: %w", err)
 	}
+	if cfg.Proxy != nil {
+		return connectProxy(ctx, cfg.StateDir, proc, cfg.Proxy.TPMNum)
+	}
 	return connect(ctx, cfg.StateDir, proc)
 }
 
@@ -128,6 +141,12 @@ func connect(ctx context.Context, dir string, proc *process) (*Instance, error) 
 	if err != nil {
 		return nil, fmt.Errorf("connect to swtpm data socket in %s: %w", dir, err)
 	}
+	return withCtrl(ctx, dir, proc, data)
+}
+
+// withCtrl connects the control channel and builds the Instance.
+func withCtrl(ctx context.Context, dir string, proc *process, data dataConn) (*Instance, error) {
+	var d net.Dialer
 	ctrl, err := d.DialContext(ctx, "unix", sidecar(dir, ctrlSock))
 	if err != nil {
 		data.Close()

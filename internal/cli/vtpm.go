@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/trustbox/trustbox/internal/auditlog"
 	"github.com/trustbox/trustbox/internal/verifier"
 	"github.com/trustbox/trustbox/internal/vtpm"
 )
@@ -41,6 +42,8 @@ func init() {
 					return err
 				}
 				o.Log = slog.New(slog.NewTextHandler(g.Stderr, nil))
+				o.Audit = auditlog.Open(g.Root) // the runtime's tamper-evident log
+
 				ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 				defer stop()
 				return vtpm.RunDaemon(ctx, o)

@@ -41,8 +41,16 @@ type Adapter struct {
 	log  *slog.Logger
 	wg   sync.WaitGroup
 
-	mu    sync.Mutex
-	conns map[net.Conn]bool
+	mu       sync.Mutex
+	conns    map[net.Conn]bool
+	onRefuse func(reason string)
+}
+
+// OnRefuse sets a function told about every refused command (R-OPS-6).
+func (a *Adapter) OnRefuse(f func(reason string)) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.onRefuse = f
 }
 
 // ServeAdapter listens on path (mode 0666: any process in the container may
@@ -132,6 +140,12 @@ func (a *Adapter) serve(c net.Conn) {
 func (a *Adapter) run(cl *client, cmd []byte) []byte {
 	if r := Filter(cmd); r != nil {
 		a.log.Warn("vTPM command refused", "container", a.id, "reason", r.Reason)
+		a.mu.Lock()
+		onRefuse := a.onRefuse
+		a.mu.Unlock()
+		if onRefuse != nil {
+			onRefuse(r.Reason)
+		}
 		return ErrorResponse(r.Code)
 	}
 	cc := binary.BigEndian.Uint32(cmd[6:10])

@@ -40,6 +40,7 @@ func (m *Manager) Attest(ctx context.Context, id string, nonce []byte) (*attesta
 		}
 		ev.HostAKCert = m.hostAK
 	}
+	m.audit("vtpm.attest", id, map[string]any{"nonce": fmt.Sprintf("%x", nonce)})
 	return ev, nil
 }
 

@@ -49,6 +49,8 @@ func (m *Manager) Create(ctx context.Context, id string, req CreateRequest) (Att
 	e.ready = true
 	m.mu.Unlock()
 	m.log.Info("vTPM created", "container", id, "pid", e.inst.PID(), "root", e.rec.RootKind)
+	m.audit("vtpm.create", id, map[string]any{"root": e.rec.RootKind, "swtpm_pid": e.inst.PID(), "uid": e.rec.UID,
+		"image": req.Measure.Image.RootfsDigest, "profile": req.Measure.Policy.Profile})
 	return m.l.attachment(id), nil
 }
 
@@ -124,6 +126,7 @@ func (m *Manager) expose(id string, e *entry, log []byte) error {
 	if err != nil {
 		return err
 	}
+	a.OnRefuse(func(reason string) { m.audit("vtpm.command-refused", id, map[string]any{"reason": reason}) })
 	e.adapter = a
 	return nil
 }
@@ -178,6 +181,7 @@ func (m *Manager) Destroy(ctx context.Context, id string) error {
 		return fmt.Errorf("destroy vTPM of %s: %w", id, err)
 	}
 	m.log.Info("vTPM destroyed", "container", id)
+	m.audit("vtpm.destroy", id, nil)
 	return nil
 }
 

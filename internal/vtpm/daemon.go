@@ -118,6 +118,7 @@ func (m *Manager) handle(ctx context.Context, c *net.UnixConn) {
 	cred, err := peerAllowed(c)
 	if err != nil {
 		m.log.Warn("vtpmd refused a caller", "err", err)
+		m.audit("vtpm.caller-refused", "", map[string]any{"reason": err.Error()})
 		enc.Encode(response{Error: err.Error()})
 		// Drain what the caller sent (bounded) so closing does not reset
 		// the connection before it reads the refusal.
@@ -127,6 +128,7 @@ func (m *Manager) handle(ctx context.Context, c *net.UnixConn) {
 		return
 	}
 	var req request
+	c.SetReadDeadline(time.Now().Add(30 * time.Second)) // a silent caller cannot pin a handler
 	if err := json.NewDecoder(io.LimitReader(c, maxRequest)).Decode(&req); err != nil {
 		enc.Encode(response{Error: fmt.Sprintf("bad request: %v", err)})
 		return

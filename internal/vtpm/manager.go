@@ -40,6 +40,9 @@ type Options struct {
 	// Swtpm is the swtpm binary; "swtpm" from PATH when empty.
 	Swtpm string
 	Log   *slog.Logger
+	// Audit, when set, receives create, destroy, attest, re-attach and
+	// refusal events (R-OPS-2, R-OPS-6).
+	Audit Auditor
 }
 
 // Manager owns every container's vTPM on this host: one swtpm each, their

@@ -27,6 +27,7 @@ func (m *Manager) reattach(ctx context.Context) error {
 		}
 		if err := m.reattachOne(ctx, id); err != nil {
 			m.log.Error("vTPM not re-attached; removed", "container", id, "err", err)
+			m.audit("vtpm.cleanup", id, map[string]any{"reason": err.Error()})
 			m.teardown(ctx, id, m.orphan(ctx, id))
 		}
 	}
@@ -81,6 +82,7 @@ func (m *Manager) reattachOne(ctx context.Context, id string) error {
 	m.vtpms[id] = e
 	m.mu.Unlock()
 	m.log.Info("vTPM re-attached", "container", id, "pid", inst.PID())
+	m.audit("vtpm.reattach", id, map[string]any{"swtpm_pid": inst.PID()})
 	return nil
 }
 

@@ -23,7 +23,9 @@ type DaemonOptions struct {
 	UIDBase, UIDCount uint32
 	// PoolSize vTPMs are kept ready with EKs generated (see Options).
 	PoolSize int
-	Log      *slog.Logger
+	// Audit receives the manager's security events (see Options).
+	Audit Auditor
+	Log   *slog.Logger
 }
 
 // DefaultUIDBase starts the uid range for swtpm processes, far above the
@@ -41,7 +43,7 @@ func RunDaemon(ctx context.Context, o DaemonOptions) error {
 	if os.Geteuid() != 0 {
 		o.UIDBase = 0
 	}
-	m, err := Open(ctx, Options{Dir: o.Dir, CADir: o.CADir, Root: root, Swtpm: o.Swtpm, Log: o.Log, UIDBase: o.UIDBase, UIDCount: o.UIDCount, PoolSize: o.PoolSize})
+	m, err := Open(ctx, Options{Dir: o.Dir, CADir: o.CADir, Root: root, Swtpm: o.Swtpm, Log: o.Log, UIDBase: o.UIDBase, UIDCount: o.UIDCount, PoolSize: o.PoolSize, Audit: o.Audit})
 	if err != nil {
 		return err
 	}

@@ -32,7 +32,8 @@ var ManagerCapabilities = []string{"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER"
 // tpmrm is the host's /dev/tpmrm0 as {major, minor}, nil without a host TPM.
 func ManagerContainer(s *specs.Spec, o DaemonOptions, trustbox string, tpmrm *[2]uint32) {
 	s.Process.Terminal = false
-	s.Process.Args = []string{"/trustbox", "vtpmd", "--dir", o.Dir, "--ca-dir", o.CADir, "--socket", o.Socket,
+	// --root: the audit log goes to the socket's dir, the runtime root by default.
+	s.Process.Args = []string{"/trustbox", "--root", filepath.Dir(o.Socket), "vtpmd", "--dir", o.Dir, "--ca-dir", o.CADir, "--socket", o.Socket,
 		"--host-tpm", map[bool]string{true: "/dev/tpmrm0", false: "none"}[tpmrm != nil]}
 	caps := slices.Clone(ManagerCapabilities)
 	s.Process.Capabilities = &specs.LinuxCapabilities{Bounding: caps, Effective: caps, Permitted: caps}

@@ -111,6 +111,15 @@ func (m *Manager) startTPM(ctx context.Context, tdir string, uid uint32) (*Insta
 
 // expose publishes the event log read-only and starts the adapter.
 func (m *Manager) expose(id string, e *entry, log []byte) error {
+	// attach/ is root's alone: host users must not reach any container's
+	// adapter socket (R-TRUST-7); a container sees only its own attach/<id>,
+	// bind-mounted.
+	if err := os.MkdirAll(filepath.Dir(m.l.attach(id)), 0o700); err != nil {
+		return err
+	}
+	if err := os.Chmod(filepath.Dir(m.l.attach(id)), 0o700); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(m.l.attach(id), 0o755); err != nil {
 		return err
 	}

@@ -138,3 +138,18 @@ func TestGoAttestationParses(t *testing.T) {
 		t.Error("go-attestation verified no events")
 	}
 }
+
+func TestSelfRuntime(t *testing.T) {
+	r, err := measure.SelfRuntime("0.1.0", []byte("cfg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exe, _ := os.Executable()
+	want, _ := measure.FileSHA256(exe)
+	if r.BinarySHA256 != want || r.ConfigSHA256 != measure.SHA256Hex([]byte("cfg")) || r.Version != "0.1.0" {
+		t.Errorf("SelfRuntime = %+v, want binary %s", r, want)
+	}
+	if _, err := measure.FileSHA256("/nonexistent"); err == nil {
+		t.Error("FileSHA256 of a missing file succeeded")
+	}
+}

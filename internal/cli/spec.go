@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/trustbox/trustbox/internal/seccomp"
 	"github.com/trustbox/trustbox/internal/spec"
 )
 
@@ -27,6 +28,14 @@ func init() {
 				return fmt.Errorf("spec: %w", err)
 			}
 			s := spec.Default(*rootless, uint32(os.Getuid()), uint32(os.Getgid()))
+			// Written out, so the config is explicit and portable to other runtimes.
+			prof, err := seccomp.Builtin("default")
+			if err != nil {
+				return err
+			}
+			if s.Linux.Seccomp, err = prof.ToOCI(seccomp.Env{Caps: s.Process.Capabilities.Bounding}); err != nil {
+				return fmt.Errorf("spec: seccomp: %w", err)
+			}
 			data, err := json.MarshalIndent(s, "", "\t")
 			if err != nil {
 				return err

@@ -1,0 +1,46 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// `trustbox spec` writes a secure config that runs as is (with the seccomp
+// profile spelled out) and that `trustbox check bundle` finds no fault with.
+func TestSpecCommand(t *testing.T) {
+	e := newEnv(t)
+	b := e.bundle([]string{"true"})
+	if err := os.Remove(filepath.Join(b, "config.json")); err != nil {
+		t.Fatal(err)
+	}
+	e.must("spec", "--bundle", b)
+	if r := e.run("spec", "--bundle", b); r.code == 0 {
+		t.Fatal("spec overwrote an existing config.json")
+	}
+	data, err := os.ReadFile(filepath.Join(b, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s specs.Spec
+	if err := json.Unmarshal(data, &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.Linux.Seccomp == nil || s.Linux.Seccomp.DefaultAction == specs.ActAllow || !s.Process.NoNewPrivileges || !s.Root.Readonly {
+		t.Fatalf("spec is not secure by default: %+v", s.Linux.Seccomp)
+	}
+	if r := e.run("check", "bundle", b); r.code != 0 {
+		t.Fatalf("check bundle on trustbox spec's output: exit %d\n%s", r.code, r.stdout)
+	}
+	s.Process.Terminal = false
+	s.Process.Args = []string{"sh", "-c", "grep Seccomp: /proc/self/status"}
+	writeSpec(t, b, &s)
+	r := e.runIn(b, nil, "run", "e2e-spec")
+	if r.code != 0 || !strings.Contains(r.stdout, "2") {
+		t.Fatalf("exit %d: %s %s", r.code, r.stdout, r.stderr)
+	}
+}

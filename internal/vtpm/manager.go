@@ -185,7 +185,9 @@ func (m *Manager) List() []Info {
 	m.mu.Unlock()
 	out := make([]Info, 0, len(es))
 	for _, e := range es {
-		out = append(out, m.info(e))
+		if i, ok := m.info(e); ok {
+			out = append(out, i)
+		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
@@ -197,12 +199,22 @@ func (m *Manager) Show(id string) (Info, error) {
 	if err != nil {
 		return Info{}, err
 	}
-	return m.info(e), nil
+	i, ok := m.info(e)
+	if !ok {
+		return Info{}, fmt.Errorf("container %q has no vTPM", id)
+	}
+	return i, nil
 }
 
-func (m *Manager) info(e *entry) Info {
+// info describes e; false when it was destroyed meanwhile.
+func (m *Manager) info(e *entry) (Info, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.inst == nil {
+		return Info{}, false
+	}
 	return Info{ID: e.rec.ID, PID: e.inst.PID(), Running: e.inst.Alive(), Created: e.rec.Created,
-		RootKind: e.rec.RootKind, HostDir: m.l.attach(e.rec.ID)}
+		RootKind: e.rec.RootKind, HostDir: m.l.attach(e.rec.ID)}, true
 }
 
 // Close detaches from every vTPM, leaving swtpm running for the next
@@ -210,9 +222,12 @@ func (m *Manager) info(e *entry) Info {
 // Pooled vTPMs, which belong to no container, are destroyed.
 func (m *Manager) Close() {
 	m.stopPool()
+	// Take the entries out first: a Create finishing meanwhile needs m.mu.
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	for id, e := range m.vtpms {
+	es := m.vtpms
+	m.vtpms = map[string]*entry{}
+	m.mu.Unlock()
+	for _, e := range es {
 		e.mu.Lock()
 		if e.adapter != nil {
 			e.adapter.Close()
@@ -221,7 +236,6 @@ func (m *Manager) Close() {
 			e.inst.Detach()
 		}
 		e.mu.Unlock()
-		delete(m.vtpms, id)
 	}
 }
 

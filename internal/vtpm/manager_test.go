@@ -224,3 +224,37 @@ func TestManagerConcurrent(t *testing.T) {
 		t.Errorf("%d vTPMs left", n)
 	}
 }
+
+// List and Show racing Destroy never see a half-destroyed vTPM (-race).
+func TestManagerListDuringDestroy(t *testing.T) {
+	m := openManager(t, t.TempDir())
+	defer destroyAll(t, m)
+	for i := 0; i < 3; i++ {
+		if _, err := m.Create(context.Background(), fmt.Sprintf("r%d", i), request("")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	done := make(chan bool)
+	go func() {
+		for i := 0; i < 3; i++ {
+			m.Destroy(context.Background(), fmt.Sprintf("r%d", i))
+		}
+		close(done)
+	}()
+	for {
+		select {
+		case <-done:
+			if n := len(m.List()); n != 0 {
+				t.Errorf("%d vTPMs listed after destroying all", n)
+			}
+			return
+		default:
+			for _, i := range m.List() {
+				if i.PID == 0 {
+					t.Errorf("listed %s without a swtpm", i.ID)
+				}
+			}
+			m.Show("r1")
+		}
+	}
+}

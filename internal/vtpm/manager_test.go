@@ -150,6 +150,7 @@ func TestManagerRestart(t *testing.T) {
 	}
 	m.Close()
 	os.Remove(gone)
+	os.MkdirAll(filepath.Join(dir, "attach", "stale"), 0o755) // left by a manager killed mid-create
 	waitKilled(t, killedPID)
 
 	m2 := openManager(t, dir)
@@ -160,6 +161,9 @@ func TestManagerRestart(t *testing.T) {
 	}
 	if strings.Join(ids, ",") != "keep,killed" {
 		t.Fatalf("after restart the manager has %v, want keep,killed", ids)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "attach", "stale")); err == nil {
+		t.Error("stale attach dir survived the restart")
 	}
 	if running(deletedPID) {
 		t.Errorf("swtpm of the deleted container (pid %d) still runs", deletedPID)

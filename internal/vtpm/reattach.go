@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/google/go-tpm/tpm2"
 )
@@ -29,6 +30,13 @@ func (m *Manager) reattach(ctx context.Context) error {
 			m.log.Error("vTPM not re-attached; removed", "container", id, "err", err)
 			m.audit("vtpm.cleanup", id, map[string]any{"reason": err.Error()})
 			m.teardown(ctx, id, m.orphan(ctx, id))
+		}
+	}
+	// Attach dirs whose vTPM is gone (a manager killed mid-create or mid-destroy).
+	stale, _ := os.ReadDir(filepath.Dir(m.l.attach("x")))
+	for _, d := range stale {
+		if _, ok := m.vtpms[d.Name()]; !ok {
+			os.RemoveAll(m.l.attach(d.Name()))
 		}
 	}
 	return nil

@@ -89,7 +89,7 @@ func (m *Manager) create(ctx context.Context, id string, req CreateRequest, e *e
 	}
 	e.rec = record{ID: id, Created: time.Now().UTC(), ContainerStateDir: req.ContainerStateDir,
 		EKCertRSA: end.RSA.CertDER, EKCertECC: end.ECC.CertDER, AKCert: akCert, RootKind: m.root.Kind(),
-		UID: e.rec.UID, TPMDir: e.rec.TPMDir}
+		UID: e.rec.UID, TPMDir: e.rec.TPMDir, Owner: req.Owner}
 	if err := m.writeRecord(e.rec); err != nil {
 		return err
 	}
@@ -111,19 +111,29 @@ func (m *Manager) startTPM(ctx context.Context, tdir string, uid uint32) (*Insta
 
 // expose publishes the event log read-only and starts the adapter.
 func (m *Manager) expose(id string, e *entry, log []byte) error {
-	// attach/ is root's alone: host users must not reach any container's
-	// adapter socket (R-TRUST-7); a container sees only its own attach/<id>,
-	// bind-mounted.
-	if err := os.MkdirAll(filepath.Dir(m.l.attach(id)), 0o700); err != nil {
+	// attach/ is searchable, not listable; attach/<id> opens only to the
+	// container's owner (0750) or to root (0700), so no host user and no
+	// other container reaches this adapter socket (R-TRUST-7). The container
+	// sees only its own attach/<id>, bind-mounted at /run/tpm.
+	if err := os.MkdirAll(filepath.Dir(m.l.attach(id)), 0o711); err != nil {
 		return err
 	}
-	if err := os.Chmod(filepath.Dir(m.l.attach(id)), 0o700); err != nil {
+	if err := os.Chmod(filepath.Dir(m.l.attach(id)), 0o711); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(m.l.attach(id), 0o755); err != nil {
+	if err := os.MkdirAll(m.l.attach(id), 0o700); err != nil {
 		return err
 	}
-	os.Chmod(m.l.attach(id), 0o755)
+	mode := os.FileMode(0o700)
+	if o := e.rec.Owner; o != nil {
+		if err := os.Chown(m.l.attach(id), int(o.UID), int(o.GID)); err != nil {
+			return fmt.Errorf("attachment dir owner: %w", err)
+		}
+		mode = 0o750
+	}
+	if err := os.Chmod(m.l.attach(id), mode); err != nil {
+		return err
+	}
 	tmp := m.l.publicLog(id) + ".tmp"
 	if err := os.WriteFile(tmp, log, 0o444); err != nil {
 		return err

@@ -80,6 +80,7 @@ type record struct {
 	AKCert            []byte    `json:"ak_cert"`
 	RootKind          string    `json:"root_kind"`
 	UID               uint32    `json:"uid,omitempty"`
+	Owner             *Owner    `json:"owner,omitempty"`
 	// TPMDir holds swtpm's state and key, relative to the manager dir:
 	// vtpm/<id>, or pool/<token> for a vTPM taken from the pool.
 	TPMDir string `json:"tpm_dir,omitempty"`
@@ -93,9 +94,20 @@ func (m *Manager) tdir(rec record) string {
 	return filepath.Join(m.l.dir, filepath.Clean("/"+rec.TPMDir))
 }
 
+// Owner is a host uid and gid.
+type Owner struct {
+	UID uint32 `json:"uid"`
+	GID uint32 `json:"gid"`
+}
+
 // CreateRequest asks for a vTPM for one container.
 type CreateRequest struct {
 	Measure attestapi.MeasureInput `json:"measure"`
+	// Owner is the host uid/gid of the container's process user (its mapped
+	// uid under a user namespace). Only it may open the attachment dir
+	// (0750); nil means host root only (0700), for containers without a
+	// user namespace running as root.
+	Owner *Owner `json:"owner,omitempty"`
 	// ContainerStateDir is the runtime's state directory for the container;
 	// if it is gone when the manager starts, the container was deleted while
 	// the manager was down and its vTPM is destroyed.
@@ -109,11 +121,14 @@ func Open(ctx context.Context, opts Options) (*Manager, error) {
 		opts.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	l := layout{opts.Dir}
-	for _, d := range []string{opts.Dir, l.vtpms()} {
+	// The top dir is searchable (0711, not listable) so a user-namespaced
+	// container's runtime can reach its attachment dir; everything below
+	// guards itself.
+	for d, mode := range map[string]os.FileMode{opts.Dir: 0o711, l.vtpms(): dirMode(opts)} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, fmt.Errorf("vTPM manager dir %s: %w", d, err)
 		}
-		if err := os.Chmod(d, dirMode(opts)); err != nil {
+		if err := os.Chmod(d, mode); err != nil {
 			return nil, fmt.Errorf("vTPM manager dir %s: %w", d, err)
 		}
 	}

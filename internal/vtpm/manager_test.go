@@ -76,8 +76,8 @@ func TestManagerCreateAttestDestroy(t *testing.T) {
 	if strings.Join(names, ",") != "eventlog,tpm.sock" {
 		t.Errorf("container-facing dir holds %v, want only eventlog and tpm.sock", names)
 	}
-	if fi, _ := os.Stat(filepath.Dir(att.HostDir)); fi.Mode().Perm() != 0o700 {
-		t.Errorf("attach/ mode %o, want 0700: host users must not reach adapter sockets", fi.Mode().Perm())
+	if fi, _ := os.Stat(att.HostDir); fi.Mode().Perm() != 0o700 {
+		t.Errorf("attachment dir mode %o, want 0700 (no owner: root only): host users must not reach adapter sockets", fi.Mode().Perm())
 	}
 	if fi, _ := os.Stat(filepath.Join(att.HostDir, "eventlog")); fi.Mode().Perm() != 0o444 {
 		t.Errorf("event log mode %o, want 0444", fi.Mode().Perm())

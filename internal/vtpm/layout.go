@@ -57,7 +57,8 @@ type Attachment struct {
 	HostDir string `json:"host_dir"`
 	// HostSocket is the adapter socket on the host.
 	HostSocket string `json:"host_socket"`
-	// Env makes tpm2-tools and the TSS use the vTPM unchanged.
+	// Env makes tpm2-tools, the tpm2 OpenSSL provider and tpm2-pkcs11 use
+	// the vTPM unchanged, through the cmd: TCTI and tbtpm-adapter.
 	Env []string `json:"env"`
 }
 
@@ -67,7 +68,8 @@ func (l layout) attachment(id string) Attachment {
 		HostSocket: l.socket(id),
 		Env: []string{
 			"TPM2TOOLS_TCTI=cmd:" + adapterCommand + " " + ContainerSock,
-			"TSS2_TCTI=cmd:" + adapterCommand + " " + ContainerSock,
+			"TPM2OPENSSL_TCTI=cmd:" + adapterCommand + " " + ContainerSock,
+			"TPM2_PKCS11_TCTI=cmd:" + adapterCommand + " " + ContainerSock,
 			"TRUSTBOX_TPM_SOCKET=" + ContainerSock,
 			"TRUSTBOX_TPM_EVENTLOG=" + ContainerLog,
 		},

@@ -88,10 +88,11 @@ func init() {
 				return vtpmJSON(g, ev)
 			}
 		}})
-	register(command{name: "verify", usage: "EVIDENCE --policy POLICY --nonce HEX",
+	register(command{name: "verify", usage: "EVIDENCE --policy POLICY --nonce HEX [--seen FILE]",
 		setup: func(g *Global, fs *flag.FlagSet) func([]string) error {
 			policy := fs.String("policy", "", "policy file (JSON)")
 			nonce := fs.String("nonce", "", "the nonce this verifier issued, hex")
+			seen := fs.String("seen", "", "file of nonces already used: refuse a nonce found there, record it otherwise")
 			return func(args []string) error {
 				args, err := positionals(fs, args)
 				if err != nil {
@@ -112,7 +113,11 @@ func init() {
 				if err != nil {
 					return fmt.Errorf("verify: --policy: %w", err)
 				}
-				v, err := verifier.VerifyDocuments(ev, pol, n, nil)
+				var store verifier.NonceStore
+				if *seen != "" {
+					store = verifier.FileNonces{Path: *seen}
+				}
+				v, err := verifier.VerifyDocuments(ev, pol, n, store)
 				if err != nil {
 					return fmt.Errorf("verify %s: %w", args[0], err)
 				}

@@ -4,7 +4,12 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
+	"io"
+	"os"
+	"strings"
 	"sync"
+
+	"golang.org/x/sys/unix"
 )
 
 // NonceStore remembers nonces already answered, so one cannot be replayed.
@@ -46,4 +51,33 @@ func checkNonce(q *quoted, opts Options) error {
 		return refusal(fmt.Sprintf("replayed nonce: %x was already used", opts.Nonce))
 	}
 	return nil
+}
+
+// FileNonces is a NonceStore kept in a file (one hex nonce a line, 0600),
+// so `trustbox verify --seen FILE` refuses a nonce used by an earlier run.
+type FileNonces struct{ Path string }
+
+// Use implements NonceStore; an unreadable or unwritable file counts as
+// "not fresh", so a broken store never lets a replay through.
+func (f FileNonces) Use(nonce []byte) bool {
+	fh, err := os.OpenFile(f.Path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return false
+	}
+	defer fh.Close()
+	if err := unix.Flock(int(fh.Fd()), unix.LOCK_EX); err != nil {
+		return false
+	}
+	k := hex.EncodeToString(nonce)
+	b, err := io.ReadAll(fh)
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if line == k {
+			return false
+		}
+	}
+	_, err = fh.WriteString(k + "\n")
+	return err == nil
 }

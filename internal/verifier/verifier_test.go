@@ -163,11 +163,19 @@ func TestAppraise(t *testing.T) {
 func TestAppraiseRefusesReusedNonce(t *testing.T) {
 	f := launch(t)
 	nonce := []byte("once-only-nonce")
-	seen := &verifier.MemoryNonces{}
-	for i, want := range []bool{true, false} {
-		v := verifier.Appraise(f.evidence(t, nonce), verifier.Options{Policy: policyFor(f.root), Nonce: nonce, Seen: seen})
-		if v.Trusted != want {
-			t.Fatalf("use %d: trusted=%v reasons=%v", i+1, v.Trusted, v.Reasons)
+	stores := map[string]verifier.NonceStore{
+		"memory": &verifier.MemoryNonces{},
+		"file":   verifier.FileNonces{Path: filepath.Join(t.TempDir(), "seen")},
+	}
+	for name, seen := range stores {
+		for i, want := range []bool{true, false} {
+			v := verifier.Appraise(f.evidence(t, nonce), verifier.Options{Policy: policyFor(f.root), Nonce: nonce, Seen: seen})
+			if v.Trusted != want {
+				t.Fatalf("%s store, use %d: trusted=%v reasons=%v", name, i+1, v.Trusted, v.Reasons)
+			}
+			if !want && !strings.Contains(strings.Join(v.Reasons, ";"), "replayed nonce") {
+				t.Errorf("%s store: reasons %v, want replayed nonce", name, v.Reasons)
+			}
 		}
 	}
 }

@@ -119,6 +119,13 @@ func TestCLIAttestVerify(t *testing.T) {
 			t.Errorf("verify --nonce %s: exit %d, want %d with %q:\n%s", cs.nonce, code, cs.code, cs.want, out)
 		}
 	}
+	seen := filepath.Join(base, "seen")
+	for i, want := range []int{0, 1} {
+		out, code := run("verify", evFile, "--policy", polFile, "--nonce", "00112233", "--seen", seen)
+		if code != want || (want == 1 && !strings.Contains(out, "replayed nonce")) {
+			t.Errorf("verify --seen, run %d: exit %d, want %d:\n%s", i+1, code, want, out)
+		}
+	}
 	if out, code := run("vtpm", "destroy", "cli", "--socket", sock); code != 0 {
 		t.Fatalf("vtpm destroy exit %d: %s", code, out)
 	}

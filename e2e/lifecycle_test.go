@@ -92,7 +92,7 @@ func TestLifecycle(t *testing.T) {
 
 // CVE-2019-5736: a container that could write the runtime binary gets init
 // from a sealed memfd copy; one whose user namespace maps neither the
-// binary's owner nor its group runs the binary itself (ADR 0002).
+// binary's owner nor its group runs the binary itself (ADR 0003).
 func TestInitBinarySealedWhenReachable(t *testing.T) {
 	e := newEnv(t)
 	noUserns := func(s *specs.Spec) {

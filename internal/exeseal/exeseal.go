@@ -61,7 +61,7 @@ func copyFile(dst, src *os.File, size int64) (int64, error) {
 // for which uidMapped/gidMapped say true could open the running binary for
 // writing. Only then does init need the sealed copy: a container whose user
 // namespace maps neither the binary's owner nor (if group-writable) its group
-// cannot write it through /proc/PID/exe (docs/adr/0002).
+// cannot write it through /proc/PID/exe (docs/adr/0003).
 func WritableFrom(uidMapped, gidMapped func(uint32) bool) (bool, error) {
 	var st unix.Stat_t
 	if err := unix.Stat("/proc/self/exe", &st); err != nil {

@@ -207,7 +207,7 @@ func writePidFile(path string, pid int) error {
 // sealedInit returns the command that re-execs trustbox as init: a sealed
 // copy when the container could otherwise write the binary (CVE-2019-5736),
 // the binary itself when its user namespace maps neither its owner nor its
-// group (ADR 0002). mem is nil when no copy was made.
+// group (ADR 0003). mem is nil when no copy was made.
 func sealedInit(extra []*os.File, env []string, s *specs.Spec) (cmd *exec.Cmd, mem *os.File, err error) {
 	path := "/proc/self/exe"
 	if needSeal(s) {

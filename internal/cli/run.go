@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -20,6 +21,7 @@ func init() {
 		detach := fs.Bool("detach", false, "do not wait for the container")
 		fs.BoolVar(detach, "d", false, "do not wait for the container")
 		keep := fs.Bool("keep", false, "do not delete the container after it exits")
+		learn := fs.String("seccomp-learn", "", "report calls outside the seccomp profile instead of refusing them, and write the profile the workload used to this file")
 		return func(args []string) error {
 			if err := needArgs("run", args, 1, 1, "a container ID"); err != nil {
 				return err
@@ -27,7 +29,15 @@ func init() {
 			o.ID = args[0]
 			o.Warn, o.Debug = g.logger.Warn, func(m string) { g.logger.Debugf("%s", m) }
 			o.Seccomp = seccompFor(g)
-			code, err := Run(newRuntime(g), o, *detach, *keep)
+			var l *learner
+			if *learn != "" {
+				if *detach {
+					return fmt.Errorf("run: --seccomp-learn needs the foreground (no --detach)")
+				}
+				l = &learner{out: *learn}
+				o.Seccomp = l.compiler()
+			}
+			code, err := run(newRuntime(g), o, *detach, *keep, l)
 			if err != nil {
 				return err
 			}
@@ -39,6 +49,10 @@ func init() {
 // Run creates and starts a container and, unless detached, waits for it and
 // returns its exit status (128+signal when killed), deleting it unless keep.
 func Run(rt *runtime.Runtime, o runtime.CreateOptions, detach, keep bool) (int, error) {
+	return run(rt, o, detach, keep, nil)
+}
+
+func run(rt *runtime.Runtime, o runtime.CreateOptions, detach, keep bool, l *learner) (int, error) {
 	c, err := rt.Create(o)
 	if err != nil {
 		return 1, err
@@ -70,6 +84,14 @@ func Run(rt *runtime.Runtime, o runtime.CreateOptions, detach, keep bool) (int, 
 	if detach {
 		return 0, nil
 	}
+	if l != nil {
+		if err := l.supervise(c, rt.Audit); err != nil {
+			_ = c.Cmd.Process.Kill()
+			_ = c.Cmd.Wait()
+			cleanup()
+			return 1, err
+		}
+	}
 	err = c.Cmd.Wait()
 	code := 0
 	var ee *exec.ExitError
@@ -85,5 +107,10 @@ func Run(rt *runtime.Runtime, o runtime.CreateOptions, detach, keep bool) (int, 
 		return 1, err
 	}
 	cleanup()
+	if l != nil {
+		if err := l.write(); err != nil {
+			return code, err
+		}
+	}
 	return code, nil
 }

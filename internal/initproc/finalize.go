@@ -59,6 +59,9 @@ func finalize(sync *os.File, c *config.Init) error {
 	if err := setExecLabel(p); err != nil {
 		return err
 	}
+	if len(c.Seccomp) > 0 && c.SeccompFlags&unix.SECCOMP_FILTER_FLAG_NEW_LISTENER != 0 {
+		return execLearning(c.Seccomp, c.SeccompFlags, path, p.Args, p.Env)
+	}
 	if len(c.Seccomp) > 0 {
 		if err := installSeccomp(c.Seccomp, c.SeccompFlags); err != nil {
 			return err

@@ -49,7 +49,9 @@ type Container struct {
 	// Cmd is set when this process is init's parent (run), so it can wait.
 	Cmd *exec.Cmd
 	// Pty is the console master when the process has a terminal and no console socket was given.
-	Pty       *os.File
+	Pty *os.File
+	// Sync stays open when init will send a seccomp listener (learning mode).
+	Sync      *os.File
 	Decisions []policy.Decision
 }
 

@@ -47,7 +47,12 @@ func (ip *initProc) start() (*Container, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer parentSock.Close()
+	keepSync := ip.sflags&unix.SECCOMP_FILTER_FLAG_NEW_LISTENER != 0
+	defer func() {
+		if !keepSync {
+			parentSock.Close()
+		}
+	}()
 	extra := []*os.File{childSock, fifo}
 	for i := 0; i < ip.o.PreserveFds; i++ {
 		extra = append(extra, os.NewFile(uintptr(3+i), "preserved"))
@@ -82,6 +87,9 @@ func (ip *initProc) start() (*Container, error) {
 		return nil, fmt.Errorf("start init: %w", err)
 	}
 	c := &Container{State: ip.st, Cmd: cmd}
+	if keepSync {
+		c.Sync = parentSock
+	}
 	ip.st.Pid = cmd.Process.Pid
 	if ip.st.StartTime, _, err = procStat(ip.st.Pid); err != nil {
 		return c, fmt.Errorf("init exited at once: %w", err)
@@ -332,4 +340,39 @@ func idmappedRootfs(rootfs string, pid int) (*os.File, error) {
 		return nil, fmt.Errorf("id-mapped rootfs %s: %w (the filesystem may not support id-mapped mounts)", rootfs, err)
 	}
 	return mnt, nil
+}
+
+// Listener waits, after Start, for the seccomp listener fd a learning-mode
+// init sends just before it execs the workload.
+func (c *Container) Listener() (int, error) {
+	if c.Sync == nil {
+		return -1, fmt.Errorf("container %s: not in learning mode", c.State.ID)
+	}
+	defer c.Sync.Close()
+	m, _, err := recvMsg(c.Sync)
+	if err != nil {
+		return -1, fmt.Errorf("seccomp listener: %w", err)
+	}
+	if m.Type == "error" {
+		return -1, errors.New(m.Error)
+	}
+	if m.Type != "listener" {
+		return -1, fmt.Errorf("seccomp listener: unexpected message %q", m.Type)
+	}
+	// Init may only make raw write, read and execve now: it sent the fd's
+	// number, and we take the fd from its table ourselves.
+	pidfd, err := linux.PidfdOpen(c.State.Pid)
+	if err != nil {
+		return -1, fmt.Errorf("seccomp listener: %w", err)
+	}
+	defer unix.Close(pidfd)
+	fd, err := unix.PidfdGetfd(pidfd, m.Pid, 0)
+	if err != nil {
+		return -1, fmt.Errorf("seccomp listener: pidfd_getfd: %w", err)
+	}
+	if _, err := c.Sync.Write([]byte{1}); err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("seccomp listener: ack: %w", err)
+	}
+	return fd, nil
 }

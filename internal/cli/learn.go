@@ -1,0 +1,83 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/trustbox/trustbox/internal/config"
+	"github.com/trustbox/trustbox/internal/runtime"
+	"github.com/trustbox/trustbox/internal/seccomp"
+)
+
+// learner is `run --seccomp-learn`: the workload runs with every call outside
+// its profile reported to us instead of refused (R-LSM-d's trap-and-report
+// mode), and the calls it used are written out as a Docker-JSON whitelist
+// that keeps the always-on blacklist.
+type learner struct {
+	out  string
+	base *seccomp.Profile
+	rec  *seccomp.Recording
+	done chan error
+}
+
+// compiler returns the hook that compiles the learning filter.
+func (l *learner) compiler() func(*specs.Spec) ([]config.SockFilter, uint, error) {
+	return func(s *specs.Spec) ([]config.SockFilter, uint, error) {
+		var err error
+		if s.Linux != nil && s.Linux.Seccomp != nil {
+			l.base, err = seccomp.FromOCI(s.Linux.Seccomp)
+		} else {
+			l.base, err = seccomp.Builtin("default")
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		prog, err := seccomp.CompileLearning(l.base, seccomp.Options{Ptrace: seccomp.PtraceDeny})
+		if err != nil {
+			return nil, 0, err
+		}
+		out := make([]config.SockFilter, len(prog.Filter))
+		for i, f := range prog.Filter {
+			out[i] = config.SockFilter{Code: f.Code, Jt: f.Jt, Jf: f.Jf, K: f.K}
+		}
+		return out, unix.SECCOMP_FILTER_FLAG_NEW_LISTENER, nil
+	}
+}
+
+// supervise takes the listener from the started container and answers it.
+func (l *learner) supervise(c *runtime.Container, audit func(string, string, map[string]any)) error {
+	fd, err := c.Listener()
+	if err != nil {
+		return err
+	}
+	l.rec = seccomp.NewRecording()
+	l.rec.OnEvent = func(ev seccomp.Event) {
+		if ev.New && audit != nil {
+			audit("seccomp-learn", c.State.ID, map[string]any{"syscall": ev.Name, "arch": ev.Arch, "pid": ev.Pid})
+		}
+	}
+	l.done = make(chan error, 1)
+	go func() { l.done <- l.rec.Supervise(fd); unix.Close(fd) }()
+	return nil
+}
+
+// write waits for the supervisor to see the workload go and saves the profile.
+func (l *learner) write() error {
+	if l.done != nil {
+		if err := <-l.done; err != nil {
+			return fmt.Errorf("seccomp learning: %w", err)
+		}
+	}
+	data, err := json.MarshalIndent(l.rec.Profile(l.base), "", "  ")
+	if err != nil {
+		return fmt.Errorf("seccomp learning: %w", err)
+	}
+	if err := os.WriteFile(l.out, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("--seccomp-learn: %w", err)
+	}
+	return nil
+}

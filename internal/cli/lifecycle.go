@@ -10,7 +10,7 @@ import (
 
 func newRuntime(g *Global) *runtime.Runtime {
 	log := auditlog.Open(g.Root)
-	return &runtime.Runtime{Root: g.Root, Audit: func(event, id string, fields map[string]any) {
+	return &runtime.Runtime{Root: g.Root, Version: Version, Audit: func(event, id string, fields map[string]any) {
 		if err := log.Append(event, id, fields); err != nil {
 			g.logger.Warn("audit: " + err.Error())
 		}
@@ -25,6 +25,7 @@ func createFlags(fs *flag.FlagSet, o *runtime.CreateOptions) {
 	fs.IntVar(&o.PreserveFds, "preserve-fds", 0, "pass this many extra fds (3..) to the container")
 	fs.BoolVar(&o.NoPivot, "no-pivot", false, "use MS_MOVE and chroot instead of pivot_root")
 	fs.Bool("no-new-keyring", false, "accepted for runc compatibility")
+	fs.StringVar(&o.Vtpm, "vtpm", "", "give the container a measured vTPM: true (the default manager) or unix:PATH of a `trustbox vtpmd` socket")
 }
 
 func init() {

@@ -37,6 +37,9 @@ type CreateOptions struct {
 	Baseline *policy.Baseline
 	// Seccomp compiles the config's filter (nil: no filter is installed).
 	Seccomp func(*specs.Spec) ([]config.SockFilter, uint, error)
+	// Vtpm asks for a vTPM: "" defers to the org.trustbox.vtpm annotation,
+	// "true" uses the default manager, "unix:PATH" or a path another one.
+	Vtpm string
 	// Warn receives findings worth a warning (unknown fields, a config weaker
 	// than the secure default); Debug the baseline's enforcements.
 	Warn  func(string)
@@ -139,9 +142,20 @@ func (r *Runtime) Create(o CreateOptions) (c *Container, err error) {
 		return nil, err
 	}
 	undo = append(undo, func() { cg.Signal(unix.SIGKILL); waitEmpty(cg); cg.Destroy() })
-	// Saved at once, so `delete --force` finds the cgroup even if we are killed mid-create.
+	if sock := vtpmSocket(&o, b.Spec); sock != "" {
+		st.VtpmSocket = sock
+	}
+	// Saved at once, so `delete --force` finds the cgroup (and the vTPM) even if we are killed mid-create.
 	if err := r.save(st); err != nil {
 		return nil, err
+	}
+	if st.VtpmSocket != "" {
+		att, err := r.attachVtpm(st.VtpmSocket, st, filter)
+		if err != nil {
+			return nil, err
+		}
+		undo = append(undo, func() { r.destroyVtpm(st) })
+		r.audit("vtpm-attach", o.ID, map[string]any{"socket": st.VtpmSocket, "dir": att.HostDir})
 	}
 	ip := &initProc{r: r, o: &o, st: st, cg: cg, filter: filter, sflags: sflags}
 	c, err = ip.start()

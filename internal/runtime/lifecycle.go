@@ -134,6 +134,12 @@ func (r *Runtime) Delete(id string, force bool) error {
 			return err
 		}
 	}
+	if err := r.destroyVtpm(st); err != nil {
+		r.audit("vtpm-destroy-failed", id, map[string]any{"error": err.Error()})
+		if !force {
+			return err
+		}
+	}
 	if st.Spec != nil {
 		st.Status = specs.StateStopped
 		if err := runHostHooks(st.Spec.Hooks, "poststop", marshal(st.State)); err != nil {

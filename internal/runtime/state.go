@@ -26,11 +26,15 @@ type State struct {
 	Rootfs     string            `json:"rootfs"`
 	UserNS     bool              `json:"userns"`
 	Spec       *specs.Spec       `json:"spec"`
+	// VtpmSocket is the vTPM manager that holds this container's vTPM.
+	VtpmSocket string `json:"vtpmSocket,omitempty"`
 }
 
 // Runtime is a state root (runc's --root).
 type Runtime struct {
 	Root string
+	// Version is trustbox's version, measured into vTPMs.
+	Version string
 	// Audit receives one event per lifecycle operation (R-OPS-2); may be nil.
 	Audit func(event string, id string, fields map[string]any)
 }

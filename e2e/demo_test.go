@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"os/exec"
 	"testing"
 )
 
@@ -23,6 +24,12 @@ func TestDemo(t *testing.T) {
 				Blocked bool   `json:"blocked"`
 			} `json:"attempts"`
 		} `json:"inspect"`
+		Attest *struct {
+			Verdict struct {
+				Trusted bool `json:"trusted"`
+			} `json:"verdict"`
+			Skipped string `json:"skipped"`
+		} `json:"attestation"`
 		AuditOK   bool `json:"auditChainIntact"`
 		Protected bool `json:"protected"`
 	}
@@ -32,6 +39,12 @@ func TestDemo(t *testing.T) {
 	in := res.Inspect
 	if !res.Protected || !res.AuditOK || !in.NoNewPrivs || in.Seccomp != "filter" || in.UIDMap != "0 100000 65536" {
 		t.Fatalf("demo report: %+v", res)
+	}
+	if res.Attest == nil || !res.Attest.Verdict.Trusted {
+		t.Fatalf("the demo container's measured launch did not verify: %+v", res.Attest)
+	}
+	if out, _ := exec.Command("pgrep", "-f", "swtpm.*trustbox-demo-").Output(); len(out) != 0 {
+		t.Fatalf("swtpm left running after the demo: %s", out)
 	}
 	if len(in.Attempts) < 10 {
 		t.Fatalf("only %d attempts", len(in.Attempts))

@@ -12,6 +12,7 @@ import (
 	"github.com/trustbox/trustbox/internal/auditlog"
 	"github.com/trustbox/trustbox/internal/config"
 	"github.com/trustbox/trustbox/internal/inspect"
+	"github.com/trustbox/trustbox/internal/measure"
 	"github.com/trustbox/trustbox/internal/policy"
 	"github.com/trustbox/trustbox/internal/runtime"
 	"github.com/trustbox/trustbox/internal/spec"
@@ -30,6 +31,7 @@ type Options struct {
 type Result struct {
 	Inspect   inspect.Report    `json:"inspect"`
 	Baseline  []policy.Decision `json:"baseline"`
+	Attest    *Attestation      `json:"attestation"`
 	AuditOK   bool              `json:"auditChainIntact"`
 	AuditN    int               `json:"auditEvents"`
 	ExitCode  int               `json:"exitCode"`
@@ -60,6 +62,20 @@ func Run(o Options) (*Result, error) {
 	if err := os.WriteFile(filepath.Join(dir, "config.json"), data, 0o644); err != nil {
 		return nil, err
 	}
+	// The trust chain: a vTPM from an in-process manager, measured at create.
+	var mgr *manager
+	var image string
+	att := &Attestation{}
+	if mgr, err = startManager(filepath.Join(dir, "vtpmd")); err != nil {
+		att.Skipped = err.Error()
+	} else {
+		defer mgr.stop()
+		tree, err := measure.TreeSHA256(filepath.Join(dir, "rootfs"))
+		if err != nil {
+			return nil, err
+		}
+		image = "sha256:" + tree
+	}
 	r, w, err := os.Pipe()
 	if err != nil {
 		return nil, err
@@ -69,7 +85,11 @@ func Run(o Options) (*Result, error) {
 	go func() { b, _ := io.ReadAll(r); out <- b }()
 	rt := &runtime.Runtime{Root: o.Root, Audit: o.Audit}
 	id := fmt.Sprintf("trustbox-demo-%d", os.Getpid())
-	c, err := rt.Create(runtime.CreateOptions{ID: id, Bundle: dir, Stdout: w, Stderr: os.Stderr, Stdin: nil, Seccomp: o.Seccomp})
+	co := runtime.CreateOptions{ID: id, Bundle: dir, Stdout: w, Stderr: os.Stderr, Stdin: nil, Seccomp: o.Seccomp}
+	if mgr != nil {
+		co.Vtpm = "unix:" + mgr.socket
+	}
+	c, err := rt.Create(co)
 	w.Close()
 	if err != nil {
 		return nil, err
@@ -85,10 +105,18 @@ func Run(o Options) (*Result, error) {
 	if err := json.Unmarshal(<-out, &res.Inspect); err != nil {
 		return nil, fmt.Errorf("demo: the inspector's report is unreadable: %w", err)
 	}
+	res.Attest = att
+	if mgr != nil {
+		a, err := mgr.attest(id, image)
+		if err != nil {
+			return nil, err
+		}
+		res.Attest = a
+	}
 	_ = rt.Delete(id, true)
 	n, probs, err := auditlog.Open(o.Root).Verify()
 	res.AuditN, res.AuditOK = n, err == nil && len(probs) == 0
-	res.Protected = res.ExitCode == 0 && res.AuditOK
+	res.Protected = res.ExitCode == 0 && res.AuditOK && (res.Attest.Skipped != "" || res.Attest.Verdict.Trusted)
 	for _, a := range res.Inspect.Attempts {
 		res.Protected = res.Protected && a.Blocked
 	}

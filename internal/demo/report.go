@@ -50,6 +50,23 @@ func Print(w io.Writer, res *Result, asJSON bool) error {
 		}
 		p("  %-8s %-36s %s", mark, a.Op, a.Outcome)
 	}
+	p("Trust chain (R-TRUST-1, R-TRUST-2, R-TRUST-4, R-TRUST-6)")
+	switch a, t := res.Attest, in.TPM; {
+	case a == nil || a.Skipped != "":
+		p("  vTPM           not attached: %s", a.Skipped)
+	default:
+		p("  vTPM           seen inside at /run/tpm: %v, launch event log %d bytes, PCRs 8-13 read through it: %d", t.Present, t.EventLogBytes, len(t.PCRs))
+		root := a.RootKind
+		if root == "software" {
+			root = "SOFTWARE root (this host has no TPM; every certificate says so)"
+		}
+		p("  EK certified   by a %s", root)
+		if a.Verdict.Trusted {
+			p("  attestation    quote verified, event log replayed, image %s matches policy: TRUSTED", short(a.Image))
+		} else {
+			p("  attestation    NOT trusted: %s", strings.Join(a.Verdict.Reasons, "; "))
+		}
+	}
 	p("Baseline (R-LSM-h): %d decisions on the config", len(res.Baseline))
 	for _, d := range res.Baseline {
 		p("  %-9s %s", d.Action, d.String())
@@ -62,4 +79,11 @@ func Print(w io.Writer, res *Result, asJSON bool) error {
 	p("")
 	p("%s: %d of %d forbidden operations blocked", verdict, blocked, len(in.Attempts))
 	return nil
+}
+
+func short(digest string) string {
+	if len(digest) > 19 {
+		return digest[:19] + "…"
+	}
+	return digest
 }

@@ -21,6 +21,7 @@ type Report struct {
 	Seccomp      string            `json:"seccomp"`
 	Masked       map[string]bool   `json:"masked"`
 	Attempts     []Attempt         `json:"attempts"`
+	TPM          TPM               `json:"tpm"`
 }
 
 // Attempt is one forbidden operation, tried in a child process.
@@ -64,6 +65,7 @@ func Collect() Report {
 	for _, p := range []string{"/proc/keys", "/proc/timer_list", "/proc/sched_debug", "/sys/firmware"} {
 		r.Masked[p] = masked(p)
 	}
+	r.TPM = readTPM()
 	names := make([]string, 0, len(ops))
 	for n := range ops {
 		names = append(names, n)

@@ -120,7 +120,7 @@ func TestOnlyAndSkip(t *testing.T) {
 	for _, f := range rep.Findings {
 		ids = append(ids, f.ID)
 	}
-	if strings.Join(ids, " ") != "BUNDLE-SECCOMP BUNDLE-SECCOMP-DANGEROUS" {
+	if strings.Join(ids, " ") != "BUNDLE-SECCOMP BUNDLE-SECCOMP-DANGEROUS BUNDLE-SECCOMP-LINT" {
 		t.Errorf("got %v", ids)
 	}
 	rep, _ = CheckBundle("testdata/corpus/privileged", Options{Only: []string{"R-LSM-e"}})

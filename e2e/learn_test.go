@@ -54,3 +54,24 @@ func TestSeccompLearnThenEnforce(t *testing.T) {
 		t.Fatalf("a call the workload never made was allowed: %q", r.stdout)
 	}
 }
+
+// `seccomp record --bundle` records an existing bundle's workload as a container.
+func TestSeccompRecordBundle(t *testing.T) {
+	e := newEnv(t)
+	b := e.bundle([]string{"sh", "-c", "ls /bin > /dev/null; echo recorded"})
+	out := filepath.Join(t.TempDir(), "rec.json")
+	r := e.run("seccomp", "record", "--bundle", b, "--base", "minimal", "-o", out)
+	if r.code != 0 || strings.TrimSpace(r.stdout) != "recorded" {
+		t.Fatalf("exit %d %q %s", r.code, r.stdout, r.stderr)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), "getdents64") {
+		t.Fatalf("the recording lacks the directory listing the workload did:\n%s", data)
+	}
+	if r := e.run("seccomp", "record", "--bundle", b, "--base", "nonexistent-profile", "-o", out); r.code == 0 {
+		t.Fatal("a missing base profile was accepted")
+	}
+}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 
@@ -18,8 +19,10 @@ import (
 // mode), and the calls it used are written out as a Docker-JSON whitelist
 // that keeps the always-on blacklist.
 type learner struct {
-	out  string
-	base *seccomp.Profile
+	out string
+	// override, when set, is the base instead of the config's profile.
+	override *seccomp.Profile
+	base     *seccomp.Profile
 	rec  *seccomp.Recording
 	done chan error
 }
@@ -28,9 +31,12 @@ type learner struct {
 func (l *learner) compiler() func(*specs.Spec) ([]config.SockFilter, uint, error) {
 	return func(s *specs.Spec) ([]config.SockFilter, uint, error) {
 		var err error
-		if s.Linux != nil && s.Linux.Seccomp != nil {
+		switch {
+		case l.override != nil:
+			l.base = l.override
+		case s.Linux != nil && s.Linux.Seccomp != nil:
 			l.base, err = seccomp.FromOCI(s.Linux.Seccomp)
-		} else {
+		default:
 			l.base, err = seccomp.Builtin("default")
 		}
 		if err != nil {
@@ -78,6 +84,31 @@ func (l *learner) write() error {
 	}
 	if err := os.WriteFile(l.out, append(data, '\n'), 0o644); err != nil {
 		return fmt.Errorf("--seccomp-learn: %w", err)
+	}
+	return nil
+}
+
+// recordBundle is `seccomp record --bundle DIR`: the bundle runs once as a
+// throwaway container in learning mode (R-LSM-c, R-LSM-d).
+func recordBundle(g *Global, fs *flag.FlagSet, bundle, base, out string) error {
+	l := &learner{out: out}
+	var err error
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "base" {
+			l.override, err = seccomp.Load(base)
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("seccomp record --base %s: %w", base, err)
+	}
+	o := runtime.CreateOptions{ID: fmt.Sprintf("seccomp-record-%d", os.Getpid()), Bundle: bundle, Seccomp: l.compiler(),
+		Warn: g.logger.Warn, Debug: func(m string) { g.logger.Debugf("%s", m) }}
+	code, err := run(newRuntime(g), o, false, false, l)
+	if err != nil {
+		return fmt.Errorf("seccomp record --bundle %s: %w", bundle, err)
+	}
+	if code != 0 {
+		return &exitError{code: code}
 	}
 	return nil
 }

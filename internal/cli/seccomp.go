@@ -90,12 +90,16 @@ var seccompSubs = map[string]func(g *Global, fs *flag.FlagSet) func([]string) er
 		base := fs.String("base", "minimal", "profile whose allowed calls are not trapped (a previous recording makes re-runs fast)")
 		out := fs.String("o", "", "write the learned profile (Docker JSON) here")
 		events := fs.String("events", "", "append one JSON line per reported call to this file (- for stderr)")
+		bundle := fs.String("bundle", "", "record a container instead of a host command: run this OCI bundle (its linux.seccomp, or trustbox's default, is the base unless --base is given)")
 		return func(args []string) error {
-			if err := needArgs("seccomp record", args, 1, -1, "-o OUT.json [--base PROFILE] -- COMMAND [ARGS...]"); err != nil {
-				return err
-			}
 			if *out == "" {
 				return fmt.Errorf("seccomp record: -o OUT.json is required")
+			}
+			if *bundle != "" {
+				return recordBundle(g, fs, *bundle, *base, *out)
+			}
+			if err := needArgs("seccomp record", args, 1, -1, "-o OUT.json [--base PROFILE] -- COMMAND [ARGS...]"); err != nil {
+				return err
 			}
 			o := seccomp.RecordOptions{Base: *base, Out: *out, Stdin: os.Stdin, Stdout: g.Stdout, Stderr: g.Stderr}
 			switch *events {

@@ -23,8 +23,8 @@ type learner struct {
 	// override, when set, is the base instead of the config's profile.
 	override *seccomp.Profile
 	base     *seccomp.Profile
-	rec  *seccomp.Recording
-	done chan error
+	rec      *seccomp.Recording
+	done     chan error
 }
 
 // compiler returns the hook that compiles the learning filter.

@@ -101,7 +101,7 @@ func recordBundle(g *Global, fs *flag.FlagSet, bundle, base, out string) error {
 	if err != nil {
 		return fmt.Errorf("seccomp record --base %s: %w", base, err)
 	}
-	o := runtime.CreateOptions{ID: fmt.Sprintf("seccomp-record-%d", os.Getpid()), Bundle: bundle, Seccomp: l.compiler(),
+	o := runtime.CreateOptions{ID: fmt.Sprintf("seccomp-record-%d", os.Getpid()), Bundle: bundle, Seccomp: l.compiler(), SeccompLearning: true,
 		Warn: g.logger.Warn, Debug: func(m string) { g.logger.Debugf("%s", m) }}
 	code, err := run(newRuntime(g), o, false, false, l)
 	if err != nil {

@@ -35,7 +35,7 @@ func init() {
 					return fmt.Errorf("run: --seccomp-learn needs the foreground (no --detach)")
 				}
 				l = &learner{out: *learn}
-				o.Seccomp = l.compiler()
+				o.Seccomp, o.SeccompLearning = l.compiler(), true
 			}
 			code, err := run(newRuntime(g), o, *detach, *keep, l)
 			if err != nil {

@@ -28,8 +28,11 @@ type Init struct {
 	// Seccomp is the compiled filter (struct sock_filter array), installed last.
 	Seccomp []SockFilter `json:"seccomp,omitempty"`
 	// SeccompFlags are seccomp(2) SECCOMP_FILTER_FLAG_* bits.
-	SeccompFlags  uint `json:"seccompFlags,omitempty"`
-	ConsoleSocket bool `json:"consoleSocket,omitempty"`
+	SeccompFlags uint `json:"seccompFlags,omitempty"`
+	// SeccompAgentFd is a socket connected to the profile's listenerPath
+	// (SCMP_ACT_NOTIFY); init sends it SeccompState and the listener.
+	SeccompAgentFd int    `json:"seccompAgentFd,omitempty"`
+	SeccompState   []byte `json:"seccompState,omitempty"`
 }
 
 // SockFilter is one classic BPF instruction.

@@ -60,6 +60,9 @@ func finalize(sync *os.File, c *config.Init) error {
 		return err
 	}
 	if len(c.Seccomp) > 0 && c.SeccompFlags&unix.SECCOMP_FILTER_FLAG_NEW_LISTENER != 0 {
+		if c.SeccompAgentFd > 0 {
+			return execNotify(c.Seccomp, c.SeccompFlags, c.SeccompAgentFd, c.SeccompState, path, p.Args, p.Env)
+		}
 		return execLearning(c.Seccomp, c.SeccompFlags, path, p.Args, p.Env)
 	}
 	if len(c.Seccomp) > 0 {

@@ -1,6 +1,7 @@
 package initproc
 
 import (
+	"encoding/binary"
 	"fmt"
 	"syscall"
 	"unsafe"
@@ -72,6 +73,50 @@ func execLearning(prog []config.SockFilter, flags uint, path string, argv, env [
 	}
 	unix.RawSyscall(unix.SYS_WRITE, sync, uintptr(unsafe.Pointer(&msg[0])), uintptr(len(msg)))
 	unix.RawSyscall(unix.SYS_READ, sync, uintptr(unsafe.Pointer(&ack[0])), 1)
+	_, _, errno = unix.RawSyscall(unix.SYS_EXECVE, uintptr(unsafe.Pointer(pathp)), uintptr(unsafe.Pointer(&argvp[0])), uintptr(unsafe.Pointer(&envp[0])))
+	unix.RawSyscall(unix.SYS_EXIT_GROUP, 127, 0, 0)
+	return errno
+}
+
+// execNotify is the end of init for an SCMP_ACT_NOTIFY profile: after loading
+// the filter it makes only raw sendmsg (the OCI seccomp state and the
+// listener, SCM_RIGHTS, to the agent at listenerPath, whose connection the
+// runtime opened) and execve. A profile that notifies sendmsg or execve
+// itself would wait on an agent that has no listener yet.
+func execNotify(prog []config.SockFilter, flags uint, agentFd int, state []byte, path string, argv, env []string) error {
+	argvp, err := syscall.SlicePtrFromStrings(argv)
+	if err != nil {
+		return err
+	}
+	envp, err := syscall.SlicePtrFromStrings(env)
+	if err != nil {
+		return err
+	}
+	pathp, err := syscall.BytePtrFromString(path)
+	if err != nil {
+		return err
+	}
+	if len(state) == 0 {
+		return fmt.Errorf("seccomp agent: no state to send")
+	}
+	filters := make([]unix.SockFilter, len(prog))
+	for i, f := range prog {
+		filters[i] = unix.SockFilter{Code: f.Code, Jt: f.Jt, Jf: f.Jf, K: f.K}
+	}
+	fprog := unix.SockFprog{Len: uint16(len(filters)), Filter: &filters[0]}
+	oob := unix.UnixRights(0) // the listener's number is patched in once known
+	iov := unix.Iovec{Base: &state[0]}
+	iov.SetLen(len(state))
+	msg := unix.Msghdr{Iov: &iov, Iovlen: 1, Control: &oob[0]}
+	msg.SetControllen(len(oob))
+	fd, _, errno := unix.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, uintptr(flags), uintptr(unsafe.Pointer(&fprog)))
+	if errno != 0 {
+		return fmt.Errorf("install seccomp filter with listener: %w", errno)
+	}
+	binary.NativeEndian.PutUint32(oob[unix.CmsgLen(0):], uint32(fd))
+	if _, _, errno := unix.RawSyscall(unix.SYS_SENDMSG, uintptr(agentFd), uintptr(unsafe.Pointer(&msg)), 0); errno != 0 {
+		unix.RawSyscall(unix.SYS_EXIT_GROUP, 126, 0, 0)
+	}
 	_, _, errno = unix.RawSyscall(unix.SYS_EXECVE, uintptr(unsafe.Pointer(pathp)), uintptr(unsafe.Pointer(&argvp[0])), uintptr(unsafe.Pointer(&envp[0])))
 	unix.RawSyscall(unix.SYS_EXIT_GROUP, 127, 0, 0)
 	return errno

@@ -37,6 +37,10 @@ type CreateOptions struct {
 	Baseline *policy.Baseline
 	// Seccomp compiles the config's filter (nil: no filter is installed).
 	Seccomp func(*specs.Spec) ([]config.SockFilter, uint, error)
+	// SeccompLearning says a listener-asking filter is the learning one,
+	// answered by this process (run --seccomp-learn), not by the profile's
+	// listenerPath agent.
+	SeccompLearning bool
 	// Vtpm asks for a vTPM: "" defers to the org.trustbox.vtpm annotation,
 	// "true" uses the default manager, "unix:PATH" or a path another one.
 	Vtpm string

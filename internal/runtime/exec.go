@@ -74,6 +74,11 @@ func (r *Runtime) Exec(id string, o ExecOptions) (int, error) {
 		return 1, fmt.Errorf("exec: subreaper: %w", err)
 	}
 	x := &execProc{r: r, st: st, o: &o, spec: &s}
+	if o.Seccomp != nil {
+		if x.filter, x.flags, err = o.Seccomp(x.spec); err != nil {
+			return 1, fmt.Errorf("exec: seccomp: %w", err)
+		}
+	}
 	pid, err := x.start(nsfds, names)
 	if err != nil {
 		return 1, err
@@ -136,10 +141,13 @@ func closeAll(fs []*os.File) {
 }
 
 type execProc struct {
-	r    *Runtime
-	st   *State
-	o    *ExecOptions
-	spec *specs.Spec
+	r       *Runtime
+	st      *State
+	o       *ExecOptions
+	spec    *specs.Spec
+	filter  []config.SockFilter
+	flags   uint
+	agentFd int
 }
 
 func (x *execProc) start(nsfds []*os.File, names []string) (int, error) {
@@ -157,6 +165,17 @@ func (x *execProc) start(nsfds []*os.File, names []string) (int, error) {
 	extra := []*os.File{childSock, devnull}
 	for i := 0; i < x.o.PreserveFds; i++ {
 		extra = append(extra, os.NewFile(uintptr(3+i), "preserved"))
+	}
+	if x.flags&unix.SECCOMP_FILTER_FLAG_NEW_LISTENER != 0 {
+		// The exec'd process gets its own listener for the profile's agent, as init's.
+		agent, err := dialAgent(x.spec)
+		if err != nil {
+			childSock.Close()
+			return 0, err
+		}
+		defer agent.Close()
+		x.agentFd = 3 + len(extra)
+		extra = append(extra, agent)
 	}
 	var list []string
 	for i, f := range nsfds {
@@ -211,15 +230,14 @@ func (x *execProc) handshake(cmd *exec.Cmd, sock *os.File) (int, error) {
 	if err != nil {
 		return pid, fmt.Errorf("exec: join cgroup: %w", err)
 	}
-	var filter []config.SockFilter
-	var flags uint
-	if x.o.Seccomp != nil {
-		if filter, flags, err = x.o.Seccomp(x.spec); err != nil {
-			return pid, fmt.Errorf("exec: seccomp: %w", err)
-		}
-	}
 	cfg := config.Init{ID: x.st.ID, Spec: x.spec, Rootfs: x.st.Rootfs, Exec: true, UserNS: x.st.UserNS,
-		Seccomp: filter, SeccompFlags: flags}
+		Seccomp: x.filter, SeccompFlags: x.flags}
+	if x.agentFd > 0 {
+		st := x.st.State
+		cfg.SeccompAgentFd = x.agentFd
+		cfg.SeccompState = marshal(specs.ContainerProcessState{Version: specs.Version, Fds: []string{specs.SeccompFdName},
+			Pid: pid, Metadata: x.spec.Linux.Seccomp.ListenerMetadata, State: st})
+	}
 	if _, err := sock.Write(marshal(cfg)); err != nil {
 		return pid, fmt.Errorf("exec: send config: %w", err)
 	}

@@ -47,7 +47,8 @@ func (ip *initProc) start() (*Container, error) {
 	if err != nil {
 		return nil, err
 	}
-	keepSync := ip.sflags&unix.SECCOMP_FILTER_FLAG_NEW_LISTENER != 0
+	listener := ip.sflags&unix.SECCOMP_FILTER_FLAG_NEW_LISTENER != 0
+	keepSync := listener && ip.o.SeccompLearning
 	defer func() {
 		if !keepSync {
 			parentSock.Close()
@@ -56,6 +57,17 @@ func (ip *initProc) start() (*Container, error) {
 	extra := []*os.File{childSock, fifo}
 	for i := 0; i < ip.o.PreserveFds; i++ {
 		extra = append(extra, os.NewFile(uintptr(3+i), "preserved"))
+	}
+	agentFd := 0
+	if listener && !ip.o.SeccompLearning {
+		agent, err := dialAgent(s)
+		if err != nil {
+			childSock.Close()
+			return nil, err
+		}
+		defer agent.Close()
+		agentFd = 3 + len(extra)
+		extra = append(extra, agent)
 	}
 	attr := &syscall.SysProcAttr{}
 	joins, names, err := ip.namespaces(attr)
@@ -106,6 +118,13 @@ func (ip *initProc) start() (*Container, error) {
 	cfg := config.Init{ID: ip.st.ID, Spec: s, Rootfs: ip.st.Rootfs, NoPivot: ip.o.NoPivot,
 		CgroupDirs: ip.cg.Dirs, UserNS: ip.st.UserNS, State: marshal(ip.st.State),
 		Seccomp: ip.filter, SeccompFlags: ip.sflags}
+	if agentFd > 0 {
+		cfg.SeccompAgentFd = agentFd
+		st := ip.st.State
+		st.Status = specs.StateRunning
+		cfg.SeccompState = marshal(specs.ContainerProcessState{Version: specs.Version, Fds: []string{specs.SeccompFdName},
+			Pid: ip.st.Pid, Metadata: s.Linux.Seccomp.ListenerMetadata, State: st})
+	}
 	if err := ip.sendConfig(parentSock, &cfg); err != nil {
 		return c, err
 	}
@@ -375,4 +394,19 @@ func (c *Container) Listener() (int, error) {
 		return -1, fmt.Errorf("seccomp listener: ack: %w", err)
 	}
 	return fd, nil
+}
+
+// dialAgent connects to the seccomp agent at the profile's listenerPath; init
+// sends it the listener when it loads the filter (SCMP_ACT_NOTIFY).
+func dialAgent(s *specs.Spec) (*os.File, error) {
+	path := s.Linux.Seccomp.ListenerPath
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("linux.seccomp.listenerPath: %w", err)
+	}
+	if err := unix.Connect(fd, &unix.SockaddrUnix{Name: path}); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("linux.seccomp.listenerPath %s: no seccomp agent listening: %w", path, err)
+	}
+	return os.NewFile(uintptr(fd), "seccomp-agent"), nil
 }

@@ -23,6 +23,10 @@ type SpecOptions struct {
 	// baseline's always-on blacklist, docs/policy.md); ptrace is then
 	// killed rather than refused.
 	MergeBlacklist bool
+	// AllowListener accepts SCMP_ACT_NOTIFY profiles: the program then asks
+	// for a listener (SECCOMP_FILTER_FLAG_NEW_LISTENER) and the runtime
+	// hands it to the profile's listenerPath.
+	AllowListener bool
 }
 
 // CompileSpec compiles the spec's linux.seccomp (or the Default built-in)
@@ -51,7 +55,14 @@ func CompileSpec(s *specs.Spec, o SpecOptions) (prog *Program, notes []string, e
 		return nil, nil, err
 	}
 	if prog.NeedsListener() {
-		return nil, nil, fmt.Errorf("SCMP_ACT_NOTIFY needs the listener hand-off to listenerPath %q, which trustbox's runtime does not do yet", p.ListenerPath)
+		if !o.AllowListener {
+			return nil, nil, fmt.Errorf("SCMP_ACT_NOTIFY needs the listener hand-off to listenerPath %q, which this caller does not do", p.ListenerPath)
+		}
+		if p.ListenerPath == "" {
+			return nil, nil, fmt.Errorf("SCMP_ACT_NOTIFY rules need a listenerPath to send the listener to")
+		}
+		prog.Flags |= unix.SECCOMP_FILTER_FLAG_NEW_LISTENER
+		return prog, prog.Notes, nil
 	}
 	prog.Flags |= unix.SECCOMP_FILTER_FLAG_TSYNC
 	return prog, prog.Notes, nil

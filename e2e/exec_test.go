@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -99,5 +100,38 @@ func TestJoinNetworkNamespaceByPath(t *testing.T) {
 	r := e.runIn(b, nil, "run", "e2e-netns")
 	if want := "net:[" + strconv.FormatUint(st.Ino, 10) + "]"; r.code != 0 || strings.TrimSpace(r.stdout) != want {
 		t.Fatalf("exit %d: got %q want %q (%s)", r.code, r.stdout, want, r.stderr)
+	}
+}
+
+// A Kubernetes-style pod: a second container joins the first one's user,
+// pid, ipc, uts and network namespaces by path and gets its own mount and
+// cgroup namespaces; it sees the first one's processes and is root of the
+// shared user namespace.
+func TestJoinPodNamespaces(t *testing.T) {
+	e := newEnv(t)
+	sandbox := e.bundle([]string{"sleep", "1000"})
+	e.must("run", "-d", "--bundle", sandbox, "e2e-pod-sandbox")
+	defer e.run("delete", "-f", "e2e-pod-sandbox")
+	pid := e.state("e2e-pod-sandbox").Pid
+	userns, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/user", pid))
+	b := e.bundle([]string{"sh", "-c", "readlink /proc/self/ns/user; id -u; ps -o comm | grep -c sleep"}, func(s *specs.Spec) {
+		var ns []specs.LinuxNamespace
+		for _, n := range s.Linux.Namespaces {
+			switch n.Type {
+			case specs.UserNamespace, specs.PIDNamespace, specs.IPCNamespace, specs.UTSNamespace, specs.NetworkNamespace:
+				n.Path = fmt.Sprintf("/proc/%d/ns/%s", pid, map[specs.LinuxNamespaceType]string{
+					specs.UserNamespace: "user", specs.PIDNamespace: "pid", specs.IPCNamespace: "ipc",
+					specs.UTSNamespace: "uts", specs.NetworkNamespace: "net"}[n.Type])
+			}
+			ns = append(ns, n)
+		}
+		s.Linux.Namespaces, s.Linux.UIDMappings, s.Linux.GIDMappings = ns, nil, nil
+	})
+	r := e.runIn(b, nil, "run", "e2e-pod-app")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s %s", r.code, r.stdout, r.stderr)
+	}
+	if got := strings.Fields(r.stdout); len(got) != 3 || got[0] != userns || got[1] != "0" || got[2] != "1" {
+		t.Fatalf("inside the pod container: %q, want %s, uid 0 and the sandbox's sleep", r.stdout, userns)
 	}
 }

@@ -1,12 +1,10 @@
 package cli
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"os/signal"
 
 	"golang.org/x/sys/unix"
@@ -92,17 +90,8 @@ func run(rt *runtime.Runtime, o runtime.CreateOptions, detach, keep bool, l *lea
 			return 1, err
 		}
 	}
-	err = c.Cmd.Wait()
-	code := 0
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		if ws, ok := ee.Sys().(unix.WaitStatus); ok && ws.Signaled() {
-			code = 128 + int(ws.Signal())
-		} else {
-			code = ee.ExitCode()
-		}
-	case err != nil:
+	code, err := c.Wait()
+	if err != nil {
 		cleanup()
 		return 1, err
 	}

@@ -99,8 +99,8 @@ func Run(o Options) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{Baseline: c.Decisions}
-	if err := c.Cmd.Wait(); err != nil {
-		res.ExitCode = 1
+	if code, err := c.Wait(); err != nil || code != 0 {
+		res.ExitCode = max(code, 1)
 	}
 	if err := json.Unmarshal(<-out, &res.Inspect); err != nil {
 		return nil, fmt.Errorf("demo: the inspector's report is unreadable: %w", err)

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <unistd.h>
+#include <sys/types.h>
 
 // report sends one JSON message on the SOCK_SEQPACKET sync socket.
 static void report_error(int sync, const char *what, int err)
@@ -60,11 +61,28 @@ void trustbox_nsenter(void)
 		if (flag == CLONE_NEWPID)
 			joined_pid = 1;
 	}
+	// New namespaces that must be owned by a joined user namespace are
+	// created here, after joining it, not by clone(2) in the runtime.
+	const char *unshare_env = getenv("_TRUSTBOX_UNSHARE");
+	if (unshare_env != NULL && strstr(ns_env, "user=") != NULL) {
+		// A container joining a user namespace runs as its root, as one
+		// that gets a new namespace does.
+		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+			report_error(sync, "become root of the joined user namespace", errno);
+	}
+	if (unshare_env != NULL) {
+		int flags = (int)strtol(unshare_env, NULL, 10);
+		if (flags != 0 && unshare(flags) < 0)
+			report_error(sync, "unshare", errno);
+		if (flags & CLONE_NEWPID)
+			joined_pid = 1;
+		unsetenv("_TRUSTBOX_UNSHARE");
+	}
 	unsetenv("_TRUSTBOX_NS");
 	unsetenv("_TRUSTBOX_NSENTER");
 	if (!joined_pid)
 		return;
-	// A joined pid namespace applies to children only: fork, report the
+	// A joined or new pid namespace applies to children only: fork, report the
 	// child's pid (the runtime is a subreaper and adopts it), and leave.
 	pid_t child = fork();
 	if (child < 0)

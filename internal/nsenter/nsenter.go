@@ -18,4 +18,7 @@ import "C"
 const (
 	EnvSync = "_TRUSTBOX_NSENTER"
 	EnvNS   = "_TRUSTBOX_NS"
+	// EnvUnshare holds CLONE_NEW* flags (decimal) to unshare after joining,
+	// so new namespaces belong to a joined user namespace.
+	EnvUnshare = "_TRUSTBOX_UNSHARE"
 )

@@ -58,7 +58,10 @@ type Container struct {
 	// Pty is the console master when the process has a terminal and no console socket was given.
 	Pty *os.File
 	// Sync stays open when init will send a seccomp listener (learning mode).
-	Sync      *os.File
+	Sync *os.File
+	// forked: init is the constructor's child (a joined or new pid namespace
+	// entered after a joined user namespace), adopted by this subreaper.
+	forked    bool
 	Decisions []policy.Decision
 }
 
@@ -273,4 +276,31 @@ func closeIf(f *os.File) {
 func marshal(v any) []byte {
 	b, _ := json.Marshal(v)
 	return b
+}
+
+// Wait waits for the container's init (this process must be its parent or
+// subreaper) and returns its exit status, 128+signal when it was killed.
+func (c *Container) Wait() (int, error) {
+	if !c.forked {
+		err := c.Cmd.Wait()
+		var ee *exec.ExitError
+		switch {
+		case errors.As(err, &ee):
+			if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+				return 128 + int(ws.Signal()), nil
+			}
+			return ee.ExitCode(), nil
+		case err != nil:
+			return 1, err
+		}
+		return 0, nil
+	}
+	var ws unix.WaitStatus
+	if err := linuxWait(c.State.Pid, &ws); err != nil {
+		return 1, err
+	}
+	if ws.Signaled() {
+		return 128 + int(ws.Signal()), nil
+	}
+	return ws.ExitStatus(), nil
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
+	"strings"
 	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -73,4 +75,44 @@ func idmappedBind(m specs.Mount) (*os.File, error) {
 		return nil, fmt.Errorf("id-mapped mount of %s: %w (the filesystem may not support id-mapped mounts)", m.Source, err)
 	}
 	return tree, nil
+}
+
+// rootOnHost reads which host uid and gid a process's user namespace maps its
+// uid 0 and gid 0 to (ok is false when 0 is not mapped).
+func rootOnHost(pid int) (uid, gid int, ok bool) {
+	find := func(file string) (int, bool) {
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/%s", pid, file))
+		if err != nil {
+			return 0, false
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			f := strings.Fields(line)
+			if len(f) != 3 {
+				continue
+			}
+			in, _ := strconv.ParseUint(f[0], 10, 32)
+			out, _ := strconv.ParseUint(f[1], 10, 32)
+			n, _ := strconv.ParseUint(f[2], 10, 32)
+			if in == 0 && n > 0 {
+				return int(out), true
+			}
+		}
+		return 0, false
+	}
+	u, uok := find("uid_map")
+	g, gok := find("gid_map")
+	return u, g, uok && gok
+}
+
+// ownFifoInJoinedUserns gives the exec fifo to the root of the user
+// namespace init joined, so init can reopen it from inside.
+func (ip *initProc) ownFifoInJoinedUserns() error {
+	uid, gid, ok := rootOnHost(ip.st.Pid)
+	if !ok {
+		return fmt.Errorf("linux.namespaces: the joined user namespace does not map uid and gid 0")
+	}
+	if err := os.Chown(ip.r.dir(ip.st.ID)+"/exec.fifo", uid, gid); err != nil {
+		return fmt.Errorf("exec fifo: %w", err)
+	}
+	return nil
 }

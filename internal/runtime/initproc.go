@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -70,7 +71,7 @@ func (ip *initProc) start() (*Container, error) {
 		extra = append(extra, agent)
 	}
 	attr := &syscall.SysProcAttr{}
-	joins, names, err := ip.namespaces(attr)
+	joins, names, unshare, err := ip.namespaces(attr)
 	if err != nil {
 		childSock.Close()
 		return nil, err
@@ -84,6 +85,17 @@ func (ip *initProc) start() (*Container, error) {
 			extra = append(extra, f)
 		}
 		env = append(env, nsenter.EnvSync+"=3", nsenter.EnvNS+"="+strings.Join(list, ","))
+	}
+	forks := slices.Contains(names, "pid") || unshare&unix.CLONE_NEWPID != 0
+	if len(joins) > 0 && (slices.Contains(names, "user") || slices.Contains(names, "pid")) {
+		env = append(env, nsenter.EnvUnshare+"="+strconv.FormatUint(uint64(unshare), 10))
+		// The constructor forks into the pid namespace: adopt the child.
+		if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+			childSock.Close()
+			return nil, fmt.Errorf("subreaper: %w", err)
+		}
+	} else {
+		forks = false
 	}
 	cmd, mem, err := sealedInit(extra, env, s)
 	if err != nil {
@@ -103,6 +115,22 @@ func (ip *initProc) start() (*Container, error) {
 		c.Sync = parentSock
 	}
 	ip.st.Pid = cmd.Process.Pid
+	if forks {
+		m, _, err := recvMsg(parentSock)
+		werr := cmd.Wait() // the intermediate exits once it has forked
+		switch {
+		case err != nil:
+			return c, fmt.Errorf("container init: %w (%v)", err, werr)
+		case m.Type == "error":
+			return c, errors.New(m.Error)
+		case m.Type != "pid" || m.Pid <= 0:
+			return c, fmt.Errorf("container init: unexpected message %q", m.Type)
+		}
+		ip.st.Pid, c.forked = m.Pid, true
+		if err := ip.ownFifoInJoinedUserns(); err != nil {
+			return c, err
+		}
+	}
 	if ip.st.StartTime, _, err = procStat(ip.st.Pid); err != nil {
 		return c, fmt.Errorf("init exited at once: %w", err)
 	}
@@ -150,33 +178,49 @@ func orStd(f, def *os.File) *os.File {
 
 // namespaces asks the kernel for every new namespace at clone time and maps
 // ids; namespaces joined by path are opened here and joined by the nsenter
-// constructor in the child before its Go runtime starts (ADR 0001).
-func (ip *initProc) namespaces(attr *syscall.SysProcAttr) (joins []*os.File, names []string, err error) {
+// constructor in the child before its Go runtime starts (ADR 0001). When a
+// user or pid namespace is joined, the new namespaces must belong to (or
+// live inside) it: the constructor then creates them itself after joining
+// (unshare), and forks into the pid namespace.
+func (ip *initProc) namespaces(attr *syscall.SysProcAttr) (joins []*os.File, names []string, unshare uintptr, err error) {
 	s := ip.st.Spec
+	byName := map[string]*os.File{}
+	fail := func(e error) ([]*os.File, []string, uintptr, error) {
+		for _, f := range byName {
+			f.Close()
+		}
+		return nil, nil, 0, e
+	}
+	var flags uintptr
 	for _, ns := range s.Linux.Namespaces {
 		if ns.Path == "" {
 			if ns.Type != specs.CgroupNamespace { // init unshares it once inside its cgroup
-				attr.Cloneflags |= nsFlags[ns.Type]
+				flags |= nsFlags[ns.Type]
 			}
 			continue
 		}
-		switch ns.Type {
-		case specs.NetworkNamespace, specs.IPCNamespace, specs.UTSNamespace, specs.CgroupNamespace, specs.TimeNamespace:
-		default:
-			closeAll(joins)
-			return nil, nil, fmt.Errorf("linux.namespaces: joining the %s namespace at %s is not supported yet", ns.Type, ns.Path)
+		if ns.Type == specs.MountNamespace {
+			return fail(fmt.Errorf("linux.namespaces: joining the mount namespace at %s is not supported: a container gets its own", ns.Path))
 		}
 		f, err := os.Open(ns.Path)
 		if err != nil {
-			closeAll(joins)
-			return nil, nil, fmt.Errorf("linux.namespaces: %s namespace: %w", ns.Type, err)
+			return fail(fmt.Errorf("linux.namespaces: %s namespace: %w", ns.Type, err))
 		}
-		joins, names = append(joins, f), append(names, nsFile[ns.Type])
+		byName[nsFile[ns.Type]] = f
 	}
-	if len(joins) > 0 && attr.Cloneflags&unix.CLONE_NEWUSER != 0 {
-		closeAll(joins)
-		return nil, nil, fmt.Errorf("linux.namespaces: joining namespaces by path together with a new user namespace is not supported yet")
+	for _, n := range nsOrder { // user first: its owner rights let the others be joined
+		if f := byName[n]; f != nil {
+			joins, names = append(joins, f), append(names, n)
+		}
 	}
+	deep := byName["user"] != nil || byName["pid"] != nil
+	if len(joins) > 0 && flags&unix.CLONE_NEWUSER != 0 {
+		return fail(fmt.Errorf("linux.namespaces: joining namespaces by path together with a new user namespace is not supported yet"))
+	}
+	if deep {
+		return joins, names, flags, nil
+	}
+	attr.Cloneflags = flags
 	for _, m := range s.Linux.UIDMappings {
 		attr.UidMappings = append(attr.UidMappings, syscall.SysProcIDMap{ContainerID: int(m.ContainerID), HostID: int(m.HostID), Size: int(m.Size)})
 	}
@@ -188,7 +232,7 @@ func (ip *initProc) namespaces(attr *syscall.SysProcAttr) (joins []*os.File, nam
 		// Become the namespace's root: the host uid 0 we run as is not mapped in it.
 		attr.Credential = &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: true}
 	}
-	return joins, names, nil
+	return joins, names, 0, nil
 }
 
 // makeFifo creates the exec fifo that holds init until start, owned by the
@@ -336,7 +380,11 @@ func (ip *initProc) sendConfig(sock *os.File, cfg *config.Init) error {
 // needIdmap: a new user namespace maps container root away from host root,
 // yet the rootfs is owned by host root (an unprepared image).
 func (ip *initProc) needIdmap() bool {
-	if !ip.st.UserNS || len(ip.st.Spec.Linux.UIDMappings) == 0 || hostID(ip.st.Spec.Linux.UIDMappings, 0) == 0 {
+	if !ip.st.UserNS {
+		return false
+	}
+	root, _, ok := rootOnHost(ip.st.Pid)
+	if !ok || root == 0 {
 		return false
 	}
 	var st unix.Stat_t

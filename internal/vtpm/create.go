@@ -22,6 +22,11 @@ func (m *Manager) Create(ctx context.Context, id string, req CreateRequest) (Att
 	if err := checkID(id); err != nil {
 		return Attachment{}, err
 	}
+	arch, err := archOf(req.Arch)
+	if err != nil {
+		return Attachment{}, fmt.Errorf("create vTPM for %s: %w", id, err)
+	}
+	req.Arch = arch
 	e := &entry{}
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -49,9 +54,10 @@ func (m *Manager) Create(ctx context.Context, id string, req CreateRequest) (Att
 	e.ready = true
 	m.mu.Unlock()
 	m.log.Info("vTPM created", "container", id, "pid", e.inst.PID(), "root", e.rec.RootKind)
+	att := m.attachmentOf(e.rec)
 	m.audit("vtpm.create", id, map[string]any{"root": e.rec.RootKind, "swtpm_pid": e.inst.PID(), "uid": e.rec.UID,
-		"image": req.Measure.Image.RootfsDigest, "profile": req.Measure.Policy.Profile})
-	return m.l.attachment(id), nil
+		"image": req.Measure.Image.RootfsDigest, "profile": req.Measure.Policy.Profile, "arch": arch, "device": att.HostDevice})
+	return att, nil
 }
 
 func (m *Manager) create(ctx context.Context, id string, req CreateRequest, e *entry) error {
@@ -62,7 +68,16 @@ func (m *Manager) create(ctx context.Context, id string, req CreateRequest, e *e
 	if err := os.Chmod(m.l.vtpm(id), dirMode(m.opts)); err != nil {
 		return err
 	}
-	if p := m.takePooled(); p != nil {
+	var kernel *kernelRecord
+	if req.Arch == ArchKernel {
+		// Provisioned in line: pooled swtpms serve sockets, not a device.
+		e.rec.TPMDir = filepath.Join("vtpm", id)
+		inst, hold, k, err := m.startKernelTPM(ctx, m.l.vtpm(id), e.rec.UID)
+		if err != nil {
+			return err
+		}
+		e.inst, e.hold, kernel = inst, hold, k
+	} else if p := m.takePooled(); p != nil {
 		e.inst, e.rec.TPMDir, e.rec.UID = p.inst, p.rel, p.uid
 	} else {
 		e.rec.TPMDir = filepath.Join("vtpm", id)
@@ -84,12 +99,17 @@ func (m *Manager) create(ctx context.Context, id string, req CreateRequest, e *e
 	if err != nil {
 		return err
 	}
+	if kernel != nil {
+		if err := e.inst.Do(0, lockPlatform); err != nil {
+			return err
+		}
+	}
 	if err := os.WriteFile(m.l.eventlog(id), log, 0o600); err != nil {
 		return err
 	}
 	e.rec = record{ID: id, Created: time.Now().UTC(), ContainerStateDir: req.ContainerStateDir,
 		EKCertRSA: end.RSA.CertDER, EKCertECC: end.ECC.CertDER, AKCert: akCert, RootKind: m.root.Kind(),
-		UID: e.rec.UID, TPMDir: e.rec.TPMDir, Owner: req.Owner}
+		UID: e.rec.UID, TPMDir: e.rec.TPMDir, Owner: req.Owner, Arch: req.Arch, Kernel: kernel}
 	if err := m.writeRecord(e.rec); err != nil {
 		return err
 	}
@@ -140,6 +160,9 @@ func (m *Manager) expose(id string, e *entry, log []byte) error {
 	}
 	if err := os.Rename(tmp, m.l.publicLog(id)); err != nil {
 		return err
+	}
+	if e.rec.Arch == ArchKernel {
+		return nil // the kernel's resource manager serves /dev/tpmrmN
 	}
 	a, err := ServeAdapter(id, e.inst, m.l.socket(id), m.log)
 	if err != nil {
@@ -215,6 +238,10 @@ func (m *Manager) teardown(ctx context.Context, id string, e *entry) error {
 		defer cancel()
 		errs = append(errs, e.inst.Destroy(ctx))
 		e.inst = nil
+	}
+	if e.hold != nil {
+		e.hold.Close() // swtpm is gone: the kernel removes the device now
+		e.hold = nil
 	}
 	tdir := m.tdir(record{ID: id, TPMDir: e.rec.TPMDir})
 	errs = append(errs, wipeFile(tpmKey(tdir)), os.RemoveAll(tdir), os.RemoveAll(m.l.vtpm(id)), os.RemoveAll(m.l.attach(id)))

@@ -49,6 +49,20 @@ var _ transport.TPM = (*Instance)(nil)
 // Attach reconnects to the swtpm still running in stateDir after a manager
 // restart (its pid file names it).
 func Attach(ctx context.Context, stateDir string) (*Instance, error) {
+	proc, err := attachPID(stateDir)
+	if err != nil {
+		return nil, err
+	}
+	inst, err := connect(ctx, stateDir, proc)
+	if err != nil {
+		proc.release()
+		return nil, err
+	}
+	return inst, nil
+}
+
+// attachPID finds the swtpm its pid file in stateDir's sidecar names.
+func attachPID(stateDir string) (*process, error) {
 	b, err := os.ReadFile(sidecar(stateDir, pidFile))
 	if err != nil {
 		return nil, fmt.Errorf("attach to swtpm in %s: %w", stateDir, err)
@@ -61,12 +75,7 @@ func Attach(ctx context.Context, stateDir string) (*Instance, error) {
 	if err != nil {
 		return nil, fmt.Errorf("attach to swtpm in %s: %w", stateDir, err)
 	}
-	inst, err := connect(ctx, stateDir, proc)
-	if err != nil {
-		proc.release()
-		return nil, err
-	}
-	return inst, nil
+	return proc, nil
 }
 
 // Dir is the instance's state directory.

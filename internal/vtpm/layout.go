@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // Layout of a manager directory (default /run/trustbox/vtpm; 0700, or 0711
@@ -15,8 +17,9 @@ import (
 //	                     state.key (0600), state.{data,ctrl}.sock, state.pid,
 //	                     state.log, state/ (swtpm's, 0700, owned by its uid)
 //	pool/<token>/      TPM dirs of pre-provisioned vTPMs (EKs made, no owner yet)
-//	attach/<id>/       0755: tpm.sock (the adapter) and eventlog (0444);
-//	                   the runtime bind-mounts this directory at /run/tpm
+//	attach/<id>/       0700 (0750 to its owner): tpm.sock (the adapter;
+//	                   not for a kernel vTPM) and eventlog (0444); the
+//	                   runtime bind-mounts this directory at /run/tpm
 type layout struct{ dir string }
 
 func (l layout) ca() string                 { return filepath.Join(l.dir, "ca") }
@@ -52,18 +55,37 @@ const (
 
 // Attachment is what the runtime needs to give a container its vTPM.
 type Attachment struct {
-	// HostDir is bind-mounted read-only at MountDir; it holds the adapter
-	// socket tpm.sock and the launch event log.
+	// Arch is ArchDaemon or ArchKernel ("" from an older manager: daemon).
+	Arch string `json:"arch,omitempty"`
+	// HostDir is bind-mounted read-only at MountDir; it holds the launch
+	// event log and, in the daemon architecture, the adapter socket tpm.sock.
 	HostDir string `json:"host_dir"`
-	// HostSocket is the adapter socket on the host.
-	HostSocket string `json:"host_socket"`
+	// HostSocket is the adapter socket on the host (daemon architecture).
+	HostSocket string `json:"host_socket,omitempty"`
 	// Env makes tpm2-tools, the tpm2 OpenSSL provider and tpm2-pkcs11 use
-	// the vTPM unchanged, through the cmd: TCTI and tbtpm-adapter.
+	// the vTPM unchanged: the cmd: TCTI and tbtpm-adapter (daemon), or the
+	// device: TCTI on /dev/tpmrm0 (kernel).
 	Env []string `json:"env"`
+	// Kernel architecture only (R-TRUST-3): Device is the node to create
+	// in the container (linux.devices: /dev/tpmrm0, the host tpmrmN's
+	// major:minor), DeviceRule the one device-cgroup rule allowing it
+	// (linux.resources.devices), HostDevice the host node (/dev/tpmrmN).
+	Device     *specs.LinuxDevice       `json:"device,omitempty"`
+	DeviceRule *specs.LinuxDeviceCgroup `json:"device_rule,omitempty"`
+	HostDevice string                   `json:"host_device,omitempty"`
+}
+
+// attachmentOf is how a vTPM is given to its container.
+func (m *Manager) attachmentOf(rec record) Attachment {
+	if rec.Arch == ArchKernel && rec.Kernel != nil {
+		return m.l.kernelAttachment(rec.ID, rec.Kernel)
+	}
+	return m.l.attachment(rec.ID)
 }
 
 func (l layout) attachment(id string) Attachment {
 	return Attachment{
+		Arch:       ArchDaemon,
 		HostDir:    l.attach(id),
 		HostSocket: l.socket(id),
 		Env: []string{

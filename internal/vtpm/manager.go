@@ -39,7 +39,12 @@ type Options struct {
 	PoolSize int
 	// Swtpm is the swtpm binary; "swtpm" from PATH when empty.
 	Swtpm string
-	Log   *slog.Logger
+	// Vtpmx creates kernel vTPMs (CreateRequest.Arch "kernel"); VtpmxPath
+	// when empty.
+	Vtpmx string
+	// kernel replaces the host's tpm_vtpm_proxy (tests without /dev/vtpmx).
+	kernel kernelTPMs
+	Log    *slog.Logger
 	// Audit, when set, receives create, destroy, attest, re-attach and
 	// refusal events (R-OPS-2, R-OPS-6).
 	Audit Auditor
@@ -50,6 +55,8 @@ type Options struct {
 type Manager struct {
 	l    layout
 	root *tpmprov.Root
+	// kernel makes kernel vTPMs (R-TRUST-3).
+	kernel kernelTPMs
 	// hostAK certifies the host TPM's AK when the root is in the host TPM.
 	hostAK []byte
 	opts   Options
@@ -67,7 +74,10 @@ type entry struct {
 	rec     record
 	inst    *Instance
 	adapter *Adapter
-	ready   bool
+	// hold keeps a kernel vTPM's device (and its number) alive; nil for
+	// the daemon architecture.
+	hold  *os.File
+	ready bool
 }
 
 // record is what the manager keeps about a vTPM across restarts.
@@ -84,6 +94,12 @@ type record struct {
 	// TPMDir holds swtpm's state and key, relative to the manager dir:
 	// vtpm/<id>, or pool/<token> for a vTPM taken from the pool.
 	TPMDir string `json:"tpm_dir,omitempty"`
+	// Arch is ArchDaemon or ArchKernel ("" in records of older managers:
+	// the daemon's); Kernel names a kernel vTPM's device.
+	Arch   string        `json:"arch,omitempty"`
+	Kernel *kernelRecord `json:"kernel,omitempty"`
+	// Detached: the vTPM is kept but served to no container (Detach).
+	Detached bool `json:"detached,omitempty"`
 }
 
 // tdir is the absolute TPM dir of a record.
@@ -112,6 +128,10 @@ type CreateRequest struct {
 	// if it is gone when the manager starts, the container was deleted while
 	// the manager was down and its vTPM is destroyed.
 	ContainerStateDir string `json:"container_state_dir,omitempty"`
+	// Arch chooses how the container reaches the vTPM: ArchDaemon (or "",
+	// the default) through the adapter socket, ArchKernel as /dev/tpmrm0
+	// of a kernel vTPM made through /dev/vtpmx (R-TRUST-3).
+	Arch string `json:"arch,omitempty"`
 }
 
 // Open starts a manager on opts.Dir and re-attaches to the vTPMs left
@@ -144,7 +164,15 @@ func Open(ctx context.Context, opts Options) (*Manager, error) {
 		}
 		root = r
 	}
-	m := &Manager{l: l, root: root, opts: opts, log: opts.Log, vtpms: map[string]*entry{}, poolUIDs: map[uint32]bool{}}
+	vtpmx := opts.Vtpmx
+	if vtpmx == "" {
+		vtpmx = VtpmxPath
+	}
+	var kernel kernelTPMs = hostKernel{vtpmx}
+	if opts.kernel != nil {
+		kernel = opts.kernel
+	}
+	m := &Manager{l: l, root: root, kernel: kernel, opts: opts, log: opts.Log, vtpms: map[string]*entry{}, poolUIDs: map[uint32]bool{}}
 	if root.Kind() == "hardware" {
 		ak, err := attest.EnrolHost(root)
 		if err != nil {
@@ -186,6 +214,11 @@ type Info struct {
 	Created  time.Time `json:"created"`
 	RootKind string    `json:"root_kind"`
 	HostDir  string    `json:"host_dir"`
+	Arch     string    `json:"arch"`
+	// Attached is false after Detach: the vTPM is kept, served to no one.
+	Attached bool `json:"attached"`
+	// Device is a kernel vTPM's host node (/dev/tpmrmN).
+	Device string `json:"device,omitempty"`
 }
 
 // List describes every vTPM, sorted by container id.
@@ -228,8 +261,9 @@ func (m *Manager) info(e *entry) (Info, bool) {
 	if e.inst == nil {
 		return Info{}, false
 	}
+	att := m.attachmentOf(e.rec)
 	return Info{ID: e.rec.ID, PID: e.inst.PID(), Running: e.inst.Alive(), Created: e.rec.Created,
-		RootKind: e.rec.RootKind, HostDir: m.l.attach(e.rec.ID)}, true
+		RootKind: e.rec.RootKind, HostDir: att.HostDir, Arch: att.Arch, Attached: !e.rec.Detached, Device: att.HostDevice}, true
 }
 
 // Close detaches from every vTPM, leaving swtpm running for the next
@@ -249,6 +283,9 @@ func (m *Manager) Close() {
 		}
 		if e.inst != nil {
 			e.inst.Detach()
+		}
+		if e.hold != nil {
+			e.hold.Close() // swtpm keeps the device alive
 		}
 		e.mu.Unlock()
 	}

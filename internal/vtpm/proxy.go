@@ -3,13 +3,11 @@ package vtpm
 import (
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 	"unsafe"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -61,6 +59,9 @@ type ProxyDevice struct {
 	Server       *os.File
 	TPMNum       uint32
 	Major, Minor uint32 // of /dev/tpmN
+	// open connects the manager to the TPM once swtpm serves Server:
+	// /dev/tpmN, waiting for the kernel to register it.
+	open func(ctx context.Context) (dataConn, error)
 }
 
 // NewProxyDevice asks the kernel for a new TPM 2.0 device through vtpmx.
@@ -78,35 +79,32 @@ func NewProxyDevice(vtpmx string) (*ProxyDevice, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &ProxyDevice{Server: os.NewFile(uintptr(d.FD), "vtpm-proxy-server"), TPMNum: d.TPMNum, Major: d.Major, Minor: d.Minor}, nil
+	n := d.TPMNum
+	return &ProxyDevice{Server: os.NewFile(uintptr(d.FD), "vtpm-proxy-server"), TPMNum: n, Major: d.Major, Minor: d.Minor,
+		open: func(ctx context.Context) (dataConn, error) { return openDevNode(ctx, "/dev", n) }}, nil
 }
 
 // SwtpmArgs are the swtpm arguments serving a proxy device on fd 3, with
 // its control channel on fd 4 (a socket only the manager holds) and its
-// state key on fd 5.
+// state key on fd 5. allow-set-locality lets the kernel's driver send
+// TPM2_SetLocality (the kernel never forwards one from user space).
 func SwtpmArgs(stateDir string) []string {
-	return []string{"chardev", "--tpm2", "--fd", "3", "--ctrl", "type=unixio,fd=4",
+	return []string{"chardev", "--tpm2", "--fd", "3", "--ctrl", "type=unixio,fd=4", "--locality", "allow-set-locality",
 		"--key", "fd=5,mode=aes-256-cbc,format=binary",
 		"--tpmstate", "dir=" + stateDir + ",mode=0600", "--flags", "not-need-init,startup-clear"}
 }
 
-// connectProxy opens the host's /dev/tpmN as the manager's TPM channel.
-func connectProxy(ctx context.Context, dir string, proc *process, n uint32) (*Instance, error) {
-	dev := fmt.Sprintf("/dev/tpm%d", n)
-	// The kernel registers the device asynchronously, once swtpm answers
-	// its startup commands: retry opening, bounded.
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	for {
-		f, err := os.OpenFile(dev, os.O_RDWR|unix.O_CLOEXEC, 0)
-		if err == nil {
-			return withCtrl(ctx, dir, proc, f)
-		}
-		if !errors.Is(err, os.ErrNotExist) || ctx.Err() != nil {
-			return nil, fmt.Errorf("kernel vTPM %s: %w", dev, err)
-		}
-		time.Sleep(5 * time.Millisecond)
+// connectProxy opens the manager's TPM channel to a kernel vTPM (the
+// host's /dev/tpmN) and its control channel.
+func connectProxy(ctx context.Context, dir string, proc *process, d *ProxyDevice) (*Instance, error) {
+	if d.open == nil {
+		return nil, fmt.Errorf("kernel vTPM %d: no way to open it", d.TPMNum)
 	}
+	f, err := d.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return withCtrl(ctx, dir, proc, f)
 }
 
 // rmDevNumber reads /sys/class/tpmrm/tpmrmN/dev ("major:minor").

@@ -4,9 +4,11 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"github.com/google/go-tpm/tpm2"
+	"golang.org/x/sys/unix"
 
 	"github.com/trustbox/trustbox/internal/testutil"
 )
@@ -74,5 +76,39 @@ func TestVtpmProxyLive(t *testing.T) {
 	}
 	if _, _, err := d.Wiring(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The kernel architecture end to end on a real /dev/vtpmx: the manager
+// creates the device, swtpm serves it, the launch is measured and
+// attested, the attachment names the host's tpmrmN, and destroy removes it.
+func TestManagerKernelLive(t *testing.T) {
+	testutil.RequiresRoot(t)
+	if _, err := os.Stat(VtpmxPath); err != nil {
+		t.Skip("no /dev/vtpmx: this kernel lacks tpm_vtpm_proxy (modprobe tpm_vtpm_proxy); TestManagerKernelArch covers the kernel architecture with swtpm on a socket pair instead")
+	}
+	m := openKernelManager(t, t.TempDir(), nil, nil)
+	defer m.Close()
+	att, err := m.Create(context.Background(), "live", kernelRequest())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Destroy(context.Background(), "live")
+	fi, err := os.Stat(att.HostDevice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := fi.Sys().(*syscall.Stat_t)
+	if maj, min := unix.Major(st.Rdev), unix.Minor(st.Rdev); int64(maj) != att.Device.Major || int64(min) != att.Device.Minor {
+		t.Errorf("%s is %d:%d, attachment says %d:%d", att.HostDevice, maj, min, att.Device.Major, att.Device.Minor)
+	}
+	if v := appraise(t, m, "live"); !v.Trusted {
+		t.Fatalf("kernel vTPM not attestable: %v", v.Reasons)
+	}
+	if err := m.Destroy(context.Background(), "live"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(att.HostDevice); err == nil {
+		t.Errorf("%s still exists after destroy", att.HostDevice)
 	}
 }

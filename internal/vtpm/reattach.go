@@ -58,6 +58,14 @@ func (m *Manager) reattachOne(ctx context.Context, id string) error {
 	}
 	e := &entry{rec: rec}
 	tdir := m.tdir(rec)
+	if rec.Arch == ArchKernel {
+		inst, hold, err := m.reattachKernel(ctx, rec)
+		if err != nil {
+			return err
+		}
+		e.hold = hold
+		return m.readopt(id, e, inst)
+	}
 	inst, err := Attach(ctx, tpmState(tdir))
 	if err == nil {
 		if _, perr := (tpm2.GetRandom{BytesRequested: 1}).Execute(inst); perr != nil {
@@ -76,13 +84,22 @@ func (m *Manager) reattachOne(ctx context.Context, id string) error {
 			return err
 		}
 	}
+	return m.readopt(id, e, inst)
+}
+
+// readopt serves a re-attached vTPM again (unless it was detached) and
+// records it.
+func (m *Manager) readopt(id string, e *entry, inst *Instance) error {
 	e.inst = inst
 	log, err := os.ReadFile(m.l.eventlog(id))
-	if err == nil {
+	if err == nil && !e.rec.Detached {
 		err = m.expose(id, e, log)
 	}
 	if err != nil {
 		inst.Detach()
+		if e.hold != nil {
+			e.hold.Close()
+		}
 		return err
 	}
 	e.ready = true
@@ -102,8 +119,40 @@ func (m *Manager) orphan(ctx context.Context, id string) *entry {
 		json.Unmarshal(b, &e.rec)
 	}
 	e.rec.ID = id
+	if e.rec.Arch == ArchKernel && e.rec.Kernel != nil {
+		if inst, hold, err := m.attachKernel(ctx, tpmState(m.tdir(e.rec)), e.rec.Kernel); err == nil {
+			e.inst, e.hold = inst, hold
+		} else if proc, err := attachPID(tpmState(m.tdir(e.rec))); err == nil {
+			proc.kill() // swtpm runs but its device is gone or wedged
+		}
+		return e
+	}
 	if inst, err := Attach(ctx, tpmState(m.tdir(e.rec))); err == nil {
 		e.inst = inst
 	}
 	return e
+}
+
+// reattachKernel finds a kernel vTPM's swtpm again. One that died is not
+// restarted: the kernel removed its device, and a new device would get a
+// number the running container was never allowed (nor given a node for),
+// so the vTPM is destroyed instead and the container must be recreated.
+func (m *Manager) reattachKernel(ctx context.Context, rec record) (*Instance, *os.File, error) {
+	if rec.Kernel == nil {
+		return nil, nil, errors.New("kernel vTPM record names no device")
+	}
+	inst, hold, err := m.attachKernel(ctx, tpmState(m.tdir(rec)), rec.Kernel)
+	if err == nil {
+		if _, perr := (tpm2.GetRandom{BytesRequested: 1}).Execute(inst); perr != nil {
+			inst.kill()
+			if hold != nil {
+				hold.Close()
+			}
+			err = perr
+		}
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("kernel vTPM tpm%d lost (its device cannot be given back to the running container): %w", rec.Kernel.TPMNum, err)
+	}
+	return inst, hold, nil
 }

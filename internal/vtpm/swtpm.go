@@ -129,7 +129,7 @@ func Start(ctx context.Context, cfg Config) (inst *Instance, err error) {
 		return nil, fmt.Errorf("start swtpm: %w", err)
 	}
 	if cfg.Proxy != nil {
-		return connectProxy(ctx, cfg.StateDir, proc, cfg.Proxy.TPMNum)
+		return connectProxy(ctx, cfg.StateDir, proc, cfg.Proxy)
 	}
 	return connect(ctx, cfg.StateDir, proc)
 }

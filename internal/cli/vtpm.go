@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -49,18 +51,24 @@ func init() {
 				return vtpm.RunDaemon(ctx, o)
 			}
 		}})
-	register(command{name: "vtpm", usage: "list | show ID | destroy ID [--socket PATH]",
+	register(command{name: "vtpm", usage: "list | show ID | destroy ID | attach ID [--owner UID:GID] [--container-state DIR] | detach ID | ek ID | eventlog ID [--socket PATH]",
 		setup: func(g *Global, fs *flag.FlagSet) func([]string) error {
 			sock := fs.String("socket", vtpm.DefaultSocket, "vtpmd control socket")
+			owner := fs.String("owner", "", "attach: host UID:GID that may open the attachment dir (default: root only)")
+			state := fs.String("container-state", "", "attach: the container's state dir (default: as recorded)")
 			return func(args []string) error {
 				args, err := positionals(fs, args)
 				if err != nil {
 					return err
 				}
-				if err := needArgs("vtpm", args, 1, 2, "list, show ID or destroy ID"); err != nil {
+				if err := needArgs("vtpm", args, 1, 2, vtpmOps); err != nil {
 					return err
 				}
-				return vtpmOperator(g, vtpm.Client{Socket: *sock}, args)
+				o, err := vtpm.ParseOwner(*owner)
+				if err != nil {
+					return fmt.Errorf("vtpm attach: --owner: %w", err)
+				}
+				return vtpmOperator(g, vtpm.Client{Socket: *sock}, args, vtpm.AttachRequest{Owner: o, ContainerStateDir: *state})
 			}
 		}})
 	register(command{name: "attest", usage: "ID --nonce HEX [--socket PATH]",
@@ -147,34 +155,70 @@ func positionals(fs *flag.FlagSet, args []string) ([]string, error) {
 	return pos, nil
 }
 
-func vtpmOperator(g *Global, c vtpm.Client, args []string) error {
+const vtpmOps = "list, show ID, destroy ID, attach ID, detach ID, ek ID or eventlog ID"
+
+func vtpmOperator(g *Global, c vtpm.Client, args []string, attach vtpm.AttachRequest) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	switch {
-	case args[0] == "list" && len(args) == 1:
+	if args[0] == "list" && len(args) == 1 {
 		list, err := c.List(ctx)
 		if err != nil {
 			return fmt.Errorf("vtpm list: %w", err)
 		}
 		w := tabwriter.NewWriter(g.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "ID\tPID\tRUNNING\tROOT\tCREATED")
+		fmt.Fprintln(w, "ID\tPID\tRUNNING\tARCH\tATTACHED\tROOT\tCREATED")
 		for _, i := range list {
-			fmt.Fprintf(w, "%s\t%d\t%v\t%s\t%s\n", i.ID, i.PID, i.Running, i.RootKind, i.Created.Format(time.RFC3339))
+			fmt.Fprintf(w, "%s\t%d\t%v\t%s\t%v\t%s\t%s\n", i.ID, i.PID, i.Running, i.Arch, i.Attached, i.RootKind, i.Created.Format(time.RFC3339))
 		}
 		return w.Flush()
-	case args[0] == "show" && len(args) == 2:
-		i, err := c.Show(ctx, args[1])
-		if err != nil {
-			return fmt.Errorf("vtpm show: %w", err)
-		}
-		return vtpmJSON(g, i)
-	case args[0] == "destroy" && len(args) == 2:
-		if err := c.Destroy(ctx, args[1]); err != nil {
-			return fmt.Errorf("vtpm destroy: %w", err)
-		}
-		return nil
 	}
-	return fmt.Errorf("vtpm: expected list, show ID or destroy ID, got %q", args)
+	if len(args) != 2 {
+		return fmt.Errorf("vtpm: expected %s, got %q", vtpmOps, args)
+	}
+	op, id := args[0], args[1]
+	var err error
+	switch op {
+	case "show":
+		var i vtpm.Info
+		if i, err = c.Show(ctx, id); err == nil {
+			err = vtpmJSON(g, i)
+		}
+	case "destroy":
+		err = c.Destroy(ctx, id)
+	case "attach":
+		var a vtpm.Attachment
+		if a, err = c.Attach(ctx, id, attach); err == nil {
+			err = vtpmJSON(g, a)
+		}
+	case "detach":
+		err = c.Detach(ctx, id)
+	case "ek":
+		var chain [][]byte
+		if chain, err = c.EKChain(ctx, id); err == nil {
+			err = writePEM(g.Stdout, chain)
+		}
+	case "eventlog":
+		var log []byte
+		if log, err = c.EventLog(ctx, id); err == nil {
+			_, err = g.Stdout.Write(log) // binary TCG log: pipe it to tpm2_eventlog
+		}
+	default:
+		return fmt.Errorf("vtpm: expected %s, got %q", vtpmOps, args)
+	}
+	if err != nil {
+		return fmt.Errorf("vtpm %s %s: %w", op, id, err)
+	}
+	return nil
+}
+
+// writePEM writes DER certificates (EK RSA, EK ECC, root) as PEM.
+func writePEM(w io.Writer, ders [][]byte) error {
+	for _, d := range ders {
+		if err := pem.Encode(w, &pem.Block{Type: "CERTIFICATE", Bytes: d}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func vtpmJSON(g *Global, v any) error {

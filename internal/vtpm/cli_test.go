@@ -126,6 +126,26 @@ func TestCLIAttestVerify(t *testing.T) {
 			t.Errorf("verify --seen, run %d: exit %d, want %d:\n%s", i+1, code, want, out)
 		}
 	}
+	if out, code := run("vtpm", "ek", "cli", "--socket", sock); code != 0 || strings.Count(out, "BEGIN CERTIFICATE") != 3 {
+		t.Errorf("vtpm ek (exit %d): want the RSA EK, ECC EK and root certificates:\n%s", code, out)
+	}
+	if out, code := run("vtpm", "eventlog", "cli", "--socket", sock); code != 0 {
+		t.Errorf("vtpm eventlog exit %d: %s", code, out)
+	} else if evs, err := attestapi.ParseEventLog([]byte(out)); err != nil || len(evs) == 0 {
+		t.Errorf("vtpm eventlog output does not parse: %d events, %v", len(evs), err)
+	}
+	if out, code := run("vtpm", "detach", "cli", "--socket", sock); code != 0 {
+		t.Fatalf("vtpm detach exit %d: %s", code, out)
+	}
+	if out, _ := run("vtpm", "show", "cli", "--socket", sock); !strings.Contains(out, `"attached": false`) {
+		t.Errorf("vtpm show after detach:\n%s", out)
+	}
+	if out, code := run("vtpm", "attach", "cli", "--owner", "1000:1000", "--socket", sock); code != 0 || !strings.Contains(out, `"host_socket"`) {
+		t.Errorf("vtpm attach (exit %d):\n%s", code, out)
+	}
+	if out, code := run("vtpm", "attach", "cli", "--owner", "root", "--socket", sock); code == 0 || !strings.Contains(out, "UID:GID") {
+		t.Errorf("vtpm attach --owner root (exit %d): %s", code, out)
+	}
 	if out, code := run("vtpm", "destroy", "cli", "--socket", sock); code != 0 {
 		t.Fatalf("vtpm destroy exit %d: %s", code, out)
 	}

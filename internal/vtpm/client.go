@@ -53,6 +53,22 @@ func (c Client) Create(ctx context.Context, id string, req CreateRequest) (Attac
 	return *rsp.Attachment, nil
 }
 
+// Attach serves container id's existing vTPM afresh (see Manager.Attach)
+// and returns how to give it to the container.
+func (c Client) Attach(ctx context.Context, id string, req AttachRequest) (Attachment, error) {
+	rsp, err := c.call(ctx, request{Op: "attach", ID: id, Attach: &req})
+	if err != nil || rsp.Attachment == nil {
+		return Attachment{}, errors.Join(err, errIf(rsp != nil && rsp.Attachment == nil, "attach: empty answer"))
+	}
+	return *rsp.Attachment, nil
+}
+
+// Detach stops serving container id's vTPM and keeps it (see Manager.Detach).
+func (c Client) Detach(ctx context.Context, id string) error {
+	_, err := c.call(ctx, request{Op: "detach", ID: id})
+	return err
+}
+
 // Destroy removes container id's vTPM.
 func (c Client) Destroy(ctx context.Context, id string) error {
 	_, err := c.call(ctx, request{Op: "destroy", ID: id})

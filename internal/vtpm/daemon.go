@@ -30,6 +30,7 @@ type request struct {
 	Op     string         `json:"op"`
 	ID     string         `json:"id,omitempty"`
 	Create *CreateRequest `json:"create,omitempty"`
+	Attach *AttachRequest `json:"attach,omitempty"`
 	Nonce  []byte         `json:"nonce,omitempty"`
 }
 
@@ -149,6 +150,15 @@ func (m *Manager) dispatch(ctx context.Context, req request) (response, error) {
 		}
 		a, err := m.Create(ctx, req.ID, *req.Create)
 		return response{Attachment: &a}, err
+	case "attach":
+		var ar AttachRequest
+		if req.Attach != nil {
+			ar = *req.Attach
+		}
+		a, err := m.Attach(ctx, req.ID, ar)
+		return response{Attachment: &a}, err
+	case "detach":
+		return response{}, m.Detach(ctx, req.ID)
 	case "destroy":
 		return response{}, m.Destroy(ctx, req.ID)
 	case "list":

@@ -85,14 +85,17 @@ func TestDaemonRefusesOtherUID(t *testing.T) {
 	os.Chmod(sock, 0o666) // let the socket mode through: peer credentials must still refuse
 	pipe := adapterBinary(t)
 	os.Chmod(filepath.Dir(pipe), 0o755)
-	cmd := exec.Command(pipe, sock)
-	cmd.Stdin = strings.NewReader(`{"op":"list"}` + "\n")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("client as nobody: %v\n%s", err, out)
-	}
-	if !strings.Contains(string(out), "permission denied: uid 65534") {
-		t.Errorf("nobody got %q, want a permission denial", out)
+	for _, req := range []string{`{"op":"list"}`, `{"op":"attach","id":"x"}`, `{"op":"detach","id":"x"}`,
+		`{"op":"ekchain","id":"x"}`, `{"op":"eventlog","id":"x"}`} {
+		cmd := exec.Command(pipe, sock)
+		cmd.Stdin = strings.NewReader(req + "\n")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("client as nobody: %v\n%s", err, out)
+		}
+		if !strings.Contains(string(out), "permission denied: uid 65534") {
+			t.Errorf("nobody sending %s got %q, want a permission denial", req, out)
+		}
 	}
 }

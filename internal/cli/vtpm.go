@@ -23,7 +23,7 @@ import (
 // Commands of the vTPM trust chain (issue 4): the manager daemon, operator
 // commands, and offline attestation and verification.
 func init() {
-	register(command{name: "vtpmd", usage: "[--dir DIR] [--ca-dir DIR] [--socket PATH] [--host-tpm auto|none|PATH|unix:PATH] [--pool N]",
+	register(command{name: "vtpmd", usage: "[--dir DIR] [--ca-dir DIR] [--socket PATH] [--host-tpm auto|none|PATH|unix:PATH] [--pool N] [--vtpmx PATH]",
 		setup: func(g *Global, fs *flag.FlagSet) func([]string) error {
 			o := vtpm.DaemonOptions{}
 			fs.StringVar(&o.Dir, "dir", vtpm.DefaultDir, "vTPM state directory")
@@ -31,6 +31,7 @@ func init() {
 			fs.StringVar(&o.Socket, "socket", vtpm.DefaultSocket, "control socket")
 			fs.StringVar(&o.HostTPM, "host-tpm", "auto", "host TPM certifying vTPM EKs")
 			fs.StringVar(&o.Swtpm, "swtpm", "swtpm", "swtpm binary")
+			fs.StringVar(&o.Vtpmx, "vtpmx", vtpm.VtpmxPath, "creates kernel vTPMs (a create request's arch \"kernel\")")
 			uidBase := fs.Uint("swtpm-uid-base", vtpm.DefaultUIDBase, "first uid for swtpm processes, one each (0: run them as root)")
 			uids := fs.Uint("swtpm-uids", 65536, "size of the swtpm uid range")
 			fs.IntVar(&o.PoolSize, "pool", 2, "vTPMs kept ready with EKs generated (0: provision at create)")

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/google/go-tpm/tpm2/transport"
 	"golang.org/x/sys/unix"
@@ -38,6 +37,7 @@ func archOf(a string) (string, error) {
 // kernelRecord is what the manager keeps about a kernel vTPM's device.
 type kernelRecord struct {
 	TPMNum  uint32 `json:"tpm_num"`
+	RMPath  string `json:"rm_path"` // the host's /dev/tpmrmN
 	RMMajor uint32 `json:"rm_major"`
 	RMMinor uint32 `json:"rm_minor"`
 }
@@ -49,8 +49,9 @@ type kernelTPMs interface {
 	create() (*ProxyDevice, error)
 	// open connects the manager to /dev/tpmN of an existing device.
 	open(ctx context.Context, n uint32) (dataConn, error)
-	// rmDevice is the major:minor of /dev/tpmrmN, the node containers get.
-	rmDevice(n uint32) (uint32, uint32, error)
+	// rmDevice is the host's /dev/tpmrmN, the device containers get, and
+	// its major:minor.
+	rmDevice(n uint32) (path string, major, minor uint32, err error)
 }
 
 // hostKernel is the host's tpm_vtpm_proxy.
@@ -68,7 +69,10 @@ func (hostKernel) open(ctx context.Context, n uint32) (dataConn, error) {
 	return openDevNode(ctx, "/dev", n)
 }
 
-func (hostKernel) rmDevice(n uint32) (uint32, uint32, error) { return rmDevNumber("/sys", n) }
+func (hostKernel) rmDevice(n uint32) (string, uint32, uint32, error) {
+	maj, min, err := rmDevNumber("/sys", n)
+	return fmt.Sprintf("/dev/tpmrm%d", n), maj, min, err
+}
 
 // startKernelTPM writes a fresh state key into tdir, creates a kernel
 // vTPM and starts swtpm serving it. hold is the manager's own copy of the
@@ -109,12 +113,12 @@ func (m *Manager) startKernelTPM(ctx context.Context, tdir string, uid uint32) (
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	maj, min, err := m.kernel.rmDevice(dev.TPMNum)
+	path, maj, min, err := m.kernel.rmDevice(dev.TPMNum)
 	if err != nil {
 		inst.kill()
 		return nil, nil, nil, fmt.Errorf("kernel vTPM tpmrm%d: %w", dev.TPMNum, err)
 	}
-	return inst, hold, &kernelRecord{TPMNum: dev.TPMNum, RMMajor: maj, RMMinor: min}, nil
+	return inst, hold, &kernelRecord{TPMNum: dev.TPMNum, RMPath: path, RMMajor: maj, RMMinor: min}, nil
 }
 
 // attachKernel reconnects to the swtpm serving a kernel vTPM after a
@@ -154,7 +158,7 @@ func (l layout) kernelAttachment(id string, k *kernelRecord) Attachment {
 	return Attachment{
 		Arch:       ArchKernel,
 		HostDir:    l.attach(id),
-		HostDevice: filepath.Join("/dev", fmt.Sprintf("tpmrm%d", k.TPMNum)),
+		HostDevice: k.RMPath,
 		Device:     &dev,
 		DeviceRule: &rule,
 		Env: []string{
@@ -165,6 +169,24 @@ func (l layout) kernelAttachment(id string, k *kernelRecord) Attachment {
 			"TRUSTBOX_TPM_EVENTLOG=" + ContainerLog,
 		},
 	}
+}
+
+// ownDevice gives the host's tpmrmN to the container's owner (its host
+// uid/gid, mapped under a user namespace: the runtime bind-mounts this very
+// node there), mode 0660, or to root alone (0600) when there is none: no
+// other host user reaches the vTPM (R-TRUST-7).
+func ownDevice(path string, o *Owner) error {
+	uid, gid, mode := 0, 0, os.FileMode(0o600)
+	if o != nil {
+		uid, gid, mode = int(o.UID), int(o.GID), 0o660
+	}
+	if err := os.Chown(path, uid, gid); err != nil {
+		return fmt.Errorf("kernel vTPM device owner: %w", err)
+	}
+	if err := os.Chmod(path, mode); err != nil {
+		return fmt.Errorf("kernel vTPM device mode: %w", err)
+	}
+	return nil
 }
 
 // rsPW is the password session handle (TPM_RS_PW). go-tpm has no types

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 
@@ -18,6 +19,7 @@ import (
 // would open /dev/tpmN. Everything else (swtpm, provisioning, measurement,
 // attestation, the platform lock) is real.
 type socketKernel struct {
+	dir     string // holds the stand-ins for /dev/tpmrmN
 	mu      sync.Mutex
 	clients []*os.File // the "/dev/tpmN" end of device N
 }
@@ -55,7 +57,11 @@ func (k *socketKernel) open(_ context.Context, n uint32) (dataConn, error) {
 	return os.NewFile(uintptr(fd), fmt.Sprintf("tpm%d", n)), nil
 }
 
-func (k *socketKernel) rmDevice(n uint32) (uint32, uint32, error) { return 253, 65536 + n, nil }
+// rmDevice stands a file in the test's dir in for the host's /dev/tpmrmN.
+func (k *socketKernel) rmDevice(n uint32) (string, uint32, uint32, error) {
+	p := filepath.Join(k.dir, fmt.Sprintf("tpmrm%d", n))
+	return p, 253, 65536 + n, os.WriteFile(p, nil, 0o666)
+}
 
 // gone reports whether every server end of device n is closed (swtpm's and
 // the manager's hold): the kernel would have removed the device.
@@ -92,7 +98,7 @@ func TestArchOf(t *testing.T) {
 }
 
 func TestKernelAttachment(t *testing.T) {
-	a := layout{"/run/trustbox/vtpm"}.kernelAttachment("web", &kernelRecord{TPMNum: 3, RMMajor: 253, RMMinor: 65539})
+	a := layout{"/run/trustbox/vtpm"}.kernelAttachment("web", &kernelRecord{TPMNum: 3, RMPath: "/dev/tpmrm3", RMMajor: 253, RMMinor: 65539})
 	b, _ := json.Marshal(a)
 	var back Attachment
 	if err := json.Unmarshal(b, &back); err != nil {

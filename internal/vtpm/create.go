@@ -161,8 +161,9 @@ func (m *Manager) expose(id string, e *entry, log []byte) error {
 	if err := os.Rename(tmp, m.l.publicLog(id)); err != nil {
 		return err
 	}
-	if e.rec.Arch == ArchKernel {
-		return nil // the kernel's resource manager serves /dev/tpmrmN
+	if e.rec.Arch == ArchKernel && e.rec.Kernel != nil {
+		// The kernel's resource manager serves /dev/tpmrmN.
+		return ownDevice(e.rec.Kernel.RMPath, e.rec.Owner)
 	}
 	a, err := ServeAdapter(id, e.inst, m.l.socket(id), m.log)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -74,7 +75,7 @@ func tenantRC(t *testing.T, k *socketKernel, n uint32, cmd []byte) uint32 {
 // rule, no socket; the platform hierarchy and Clear are locked before it
 // runs; destroy releases the device.
 func TestManagerKernelArch(t *testing.T) {
-	k := &socketKernel{}
+	k := &socketKernel{dir: t.TempDir()}
 	defer k.close()
 	log := auditlog.Open(t.TempDir())
 	m := openKernelManager(t, t.TempDir(), k, log)
@@ -84,7 +85,7 @@ func TestManagerKernelArch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if att.Arch != ArchKernel || att.HostSocket != "" || att.HostDevice != "/dev/tpmrm0" ||
+	if att.Arch != ArchKernel || att.HostSocket != "" || att.HostDevice != filepath.Join(k.dir, "tpmrm0") ||
 		att.Device == nil || att.Device.Major != 253 || att.Device.Minor != 65536 || att.DeviceRule == nil || *att.DeviceRule.Minor != 65536 {
 		t.Errorf("kernel attachment %+v", att)
 	}
@@ -102,14 +103,21 @@ func TestManagerKernelArch(t *testing.T) {
 	if rc := tenantRC(t, k, 0, platformCommand(ccClearControl, []byte{0})); rc&0xBF != 0x85 {
 		t.Errorf("tenant platform-hierarchy command: rc 0x%x, want TPM_RC_HIERARCHY", rc)
 	}
-	if i, err := m.Show("kern"); err != nil || i.Arch != ArchKernel || i.Device != "/dev/tpmrm0" {
+	if fi, _ := os.Stat(att.HostDevice); fi.Mode().Perm() != 0o600 {
+		t.Errorf("host device mode %o, want 0600 (root only: no owner given)", fi.Mode().Perm())
+	}
+	if i, err := m.Show("kern"); err != nil || i.Arch != ArchKernel || i.Device != att.HostDevice {
 		t.Errorf("show: %+v %v", i, err)
 	}
 	if err := m.Detach(ctx, "kern"); err == nil || !strings.Contains(err.Error(), "kernel vTPM") {
 		t.Errorf("detach of a kernel vTPM: %v, want a refusal", err)
 	}
-	if again, err := m.Attach(ctx, "kern", AttachRequest{}); err != nil || again.HostDevice != att.HostDevice || again.Device.Minor != att.Device.Minor {
+	again, err := m.Attach(ctx, "kern", AttachRequest{Owner: &Owner{UID: 1000, GID: 1001}})
+	if err != nil || again.HostDevice != att.HostDevice || again.Device.Minor != att.Device.Minor {
 		t.Errorf("attach of a kernel vTPM: %+v %v, want the same device", again, err)
+	}
+	if fi, _ := os.Stat(att.HostDevice); fi.Mode().Perm() != 0o660 || fi.Sys().(*syscall.Stat_t).Uid != 1000 || fi.Sys().(*syscall.Stat_t).Gid != 1001 {
+		t.Errorf("host device after attach to 1000:1001: %v", fi.Mode())
 	}
 	if k.gone(0) {
 		t.Fatal("device released while the vTPM exists")
@@ -130,7 +138,7 @@ func TestManagerKernelArch(t *testing.T) {
 // destroys one whose swtpm died: the device it would get anew could not be
 // given to the running container.
 func TestManagerKernelRestart(t *testing.T) {
-	k := &socketKernel{}
+	k := &socketKernel{dir: t.TempDir()}
 	defer k.close()
 	dir := t.TempDir()
 	m := openKernelManager(t, dir, k, nil)

@@ -18,6 +18,8 @@ type DaemonOptions struct {
 	// resident in it; without one, by the software root in CADir (R-TRUST-6).
 	HostTPM string
 	Swtpm   string
+	// Vtpmx creates kernel vTPMs (see Options); VtpmxPath when empty.
+	Vtpmx string
 	// UIDBase and UIDCount give each swtpm its own uid (see Options); the
 	// range is ignored when vtpmd does not run as root.
 	UIDBase, UIDCount uint32
@@ -43,7 +45,7 @@ func RunDaemon(ctx context.Context, o DaemonOptions) error {
 	if os.Geteuid() != 0 {
 		o.UIDBase = 0
 	}
-	m, err := Open(ctx, Options{Dir: o.Dir, CADir: o.CADir, Root: root, Swtpm: o.Swtpm, Log: o.Log, UIDBase: o.UIDBase, UIDCount: o.UIDCount, PoolSize: o.PoolSize, Audit: o.Audit})
+	m, err := Open(ctx, Options{Dir: o.Dir, CADir: o.CADir, Root: root, Swtpm: o.Swtpm, Vtpmx: o.Vtpmx, Log: o.Log, UIDBase: o.UIDBase, UIDCount: o.UIDCount, PoolSize: o.PoolSize, Audit: o.Audit})
 	if err != nil {
 		return err
 	}

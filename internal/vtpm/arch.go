@@ -84,9 +84,9 @@ func (m *Manager) startKernelTPM(ctx context.Context, tdir string, uid uint32) (
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	defer dev.Server.Close() // swtpm has its own copy once started
 	fd, err := unix.FcntlInt(dev.Server.Fd(), unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
-		dev.Server.Close()
 		return nil, nil, nil, fmt.Errorf("kernel vTPM %d: keep its server end: %w", dev.TPMNum, err)
 	}
 	hold = os.NewFile(uintptr(fd), "vtpm-proxy-hold")
@@ -101,12 +101,10 @@ func (m *Manager) startKernelTPM(ctx context.Context, tdir string, uid uint32) (
 	}
 	key, err := newKey()
 	if err != nil {
-		dev.Server.Close()
 		return nil, nil, nil, err
 	}
 	defer zero(key)
 	if err := os.WriteFile(tpmKey(tdir), key, 0o600); err != nil {
-		dev.Server.Close()
 		return nil, nil, nil, fmt.Errorf("write state key: %w", err)
 	}
 	inst, err = Start(ctx, Config{StateDir: tpmState(tdir), Key: key, Binary: m.opts.Swtpm, Credential: credential(uid), Proxy: dev})

@@ -177,3 +177,28 @@ func TestManagerKernelRestart(t *testing.T) {
 		t.Errorf("re-attached kernel vTPM: %v", v.Reasons)
 	}
 }
+
+// Without /dev/vtpmx a kernel create fails saying why, as does an unknown
+// architecture, and neither leaves anything behind.
+func TestKernelCreateFailureLeavesNothing(t *testing.T) {
+	testutil.RequiresBinary(t, "swtpm")
+	dir := t.TempDir()
+	m, err := Open(context.Background(), Options{Dir: dir, Vtpmx: filepath.Join(dir, "no-vtpmx")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	req := kernelRequest()
+	if _, err := m.Create(context.Background(), "k", req); err == nil || !strings.Contains(err.Error(), "modprobe tpm_vtpm_proxy") {
+		t.Errorf("kernel create without vtpmx: %v", err)
+	}
+	req.Arch = "vm"
+	if _, err := m.Create(context.Background(), "k", req); err == nil || !strings.Contains(err.Error(), "unknown vTPM architecture") {
+		t.Errorf("create with arch vm: %v", err)
+	}
+	for _, sub := range []string{"vtpm", "attach"} {
+		if ents, _ := os.ReadDir(filepath.Join(dir, sub)); len(ents) != 0 {
+			t.Errorf("%s/ not empty after failed creates: %v", sub, ents)
+		}
+	}
+}

@@ -157,7 +157,7 @@ func (r *Runtime) Create(o CreateOptions) (c *Container, err error) {
 		return nil, err
 	}
 	if st.VtpmSocket != "" {
-		att, err := r.attachVtpm(st.VtpmSocket, st, filter)
+		att, err := r.attachVtpm(st.VtpmSocket, st, filter, cg)
 		if err != nil {
 			return nil, err
 		}

@@ -13,6 +13,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/trustbox/trustbox/internal/cgroups"
 	"github.com/trustbox/trustbox/internal/config"
 	"github.com/trustbox/trustbox/internal/measure"
 	"github.com/trustbox/trustbox/internal/pathrs"
@@ -21,8 +22,13 @@ import (
 )
 
 // VtpmAnnotation asks for a vTPM in config.json: "true" uses the manager at
-// vtpm.DefaultSocket, "unix:PATH" another one (R-TRUST-2).
-const VtpmAnnotation = "org.trustbox.vtpm"
+// vtpm.DefaultSocket, "unix:PATH" another one (R-TRUST-2);
+// VtpmArchAnnotation chooses "daemon" (the adapter socket, R-TRUST-4, the
+// default) or "kernel" (a vtpm_proxy device, R-TRUST-3).
+const (
+	VtpmAnnotation     = "org.trustbox.vtpm"
+	VtpmArchAnnotation = "org.trustbox.vtpm.arch"
+)
 
 // vtpmSocket returns the manager socket a container asked for, if any.
 func vtpmSocket(o *CreateOptions, s *specs.Spec) string {
@@ -43,7 +49,7 @@ func vtpmSocket(o *CreateOptions, s *specs.Spec) string {
 // vTPM before init runs anything (R-TRUST-1, R-TRUST-5), then gives the
 // container its adapter directory read-only at /run/tpm and the TSS
 // environment (R-TRUST-4).
-func (r *Runtime) attachVtpm(sock string, st *State, filter []config.SockFilter) (*vtpm.Attachment, error) {
+func (r *Runtime) attachVtpm(sock string, st *State, filter []config.SockFilter, cg *cgroups.Manager) (*vtpm.Attachment, error) {
 	s := st.Spec
 	in, err := r.measureInput(st, filter)
 	if err != nil {
@@ -55,14 +61,46 @@ func (r *Runtime) attachVtpm(sock string, st *State, filter []config.SockFilter)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	att, err := vtpm.Client{Socket: sock}.Create(ctx, st.ID, vtpm.CreateRequest{Measure: in, Owner: owner, ContainerStateDir: r.dir(st.ID)})
+	att, err := vtpm.Client{Socket: sock}.Create(ctx, st.ID, vtpm.CreateRequest{Measure: in, Owner: owner,
+		ContainerStateDir: r.dir(st.ID), Arch: s.Annotations[VtpmArchAnnotation]})
 	if err != nil {
 		return nil, fmt.Errorf("vTPM from the manager at %s (is `trustbox vtpmd` running?): %w", sock, err)
 	}
+	if rule := wireVtpm(s, &att, st.UserNS); rule != nil {
+		if err := cg.Set(&specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{*rule}}); err != nil {
+			return nil, fmt.Errorf("vTPM device rule: %w", err)
+		}
+	}
+	return &att, nil
+}
+
+// wireVtpm gives the container what the attachment names: the event log
+// (and adapter socket) directory read-only at /run/tpm, the TSS environment,
+// and for the kernel architecture the device node, and returns the one
+// device-cgroup rule to add for it (nil for the daemon architecture). In a
+// user namespace the host's tpmrmN is bind-mounted at /dev/tpmrm0: a
+// linux.devices entry would make init bind the host's own /dev/tpmrm0.
+func wireVtpm(s *specs.Spec, att *vtpm.Attachment, userns bool) *specs.LinuxDeviceCgroup {
 	s.Mounts = append(s.Mounts, specs.Mount{Destination: vtpm.MountDir, Source: att.HostDir, Type: "bind",
 		Options: []string{"bind", "ro", "nosuid", "nodev", "noexec"}})
 	s.Process.Env = append(s.Process.Env, att.Env...)
-	return &att, nil
+	if att.Device == nil || att.DeviceRule == nil {
+		return nil
+	}
+	if s.Linux.Resources == nil {
+		s.Linux.Resources = &specs.LinuxResources{}
+	}
+	s.Linux.Resources.Devices = append(s.Linux.Resources.Devices, *att.DeviceRule)
+	if userns {
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: att.Device.Path, Source: att.HostDevice, Type: "bind",
+			Options: []string{"bind", "rw", "nosuid", "noexec"}})
+	} else {
+		d := *att.Device
+		uid, gid := s.Process.User.UID, s.Process.User.GID
+		d.UID, d.GID = &uid, &gid
+		s.Linux.Devices = append(s.Linux.Devices, d)
+	}
+	return att.DeviceRule
 }
 
 func (r *Runtime) measureInput(st *State, filter []config.SockFilter) (attestapi.MeasureInput, error) {

@@ -92,12 +92,7 @@ func bindMount(root *os.File, m specs.Mount, opts spec.MountOptions) error {
 	if err != nil {
 		return fmt.Errorf("bind source: %w", err)
 	}
-	var target *os.File
-	if st.IsDir() {
-		target, err = pathrs.MkdirAll(root, m.Destination, 0o755)
-	} else {
-		target, err = pathrs.CreateFile(root, m.Destination)
-	}
+	target, err := mountTarget(root, m.Destination, st.IsDir())
 	if err != nil {
 		return err
 	}
@@ -170,16 +165,19 @@ func attachPremade(root *os.File, m specs.Mount, tree *os.File) error {
 	if err := unix.Fstat(int(tree.Fd()), &st); err != nil {
 		return err
 	}
-	var target *os.File
-	var err error
-	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
-		target, err = pathrs.MkdirAll(root, m.Destination, 0o755)
-	} else {
-		target, err = pathrs.CreateFile(root, m.Destination)
-	}
+	target, err := mountTarget(root, m.Destination, st.Mode&unix.S_IFMT == unix.S_IFDIR)
 	if err != nil {
 		return err
 	}
 	defer target.Close()
 	return linux.MoveMount(tree, target)
+}
+
+// mountTarget makes (or finds) a bind mount's target inside the rootfs: a
+// directory for a directory source, a file for anything else.
+func mountTarget(root *os.File, dst string, dir bool) (*os.File, error) {
+	if dir {
+		return pathrs.MkdirAll(root, dst, 0o755)
+	}
+	return pathrs.CreateFile(root, dst)
 }

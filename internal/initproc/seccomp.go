@@ -22,16 +22,45 @@ import (
 // does not set TSYNC either).
 func installSeccomp(prog []config.SockFilter, flags uint) error {
 	flags &^= unix.SECCOMP_FILTER_FLAG_TSYNC
-	filters := make([]unix.SockFilter, len(prog))
-	for i, f := range prog {
-		filters[i] = unix.SockFilter{Code: f.Code, Jt: f.Jt, Jf: f.Jf, K: f.K}
-	}
-	fprog := unix.SockFprog{Len: uint16(len(filters)), Filter: &filters[0]}
+	filters, fprog := sockFprog(prog)
 	_, _, errno := unix.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, uintptr(flags), uintptr(unsafe.Pointer(&fprog)))
 	if errno != 0 {
 		return fmt.Errorf("install seccomp filter (%d instructions): %w", len(filters), errno)
 	}
 	return nil
+}
+
+func sockFprog(prog []config.SockFilter) ([]unix.SockFilter, unix.SockFprog) {
+	filters := make([]unix.SockFilter, len(prog))
+	for i, f := range prog {
+		filters[i] = unix.SockFilter{Code: f.Code, Jt: f.Jt, Jf: f.Jf, K: f.K}
+	}
+	return filters, unix.SockFprog{Len: uint16(len(filters)), Filter: &filters[0]}
+}
+
+// rawExec is everything execve needs, built before a filter is loaded: after
+// that, init may not allocate or make any call the filter could notify.
+type rawExec struct {
+	path      *byte
+	argv, env []*byte
+	filters   []unix.SockFilter
+	fprog     unix.SockFprog
+}
+
+func prepareRawExec(prog []config.SockFilter, path string, argv, env []string) (*rawExec, error) {
+	ex := &rawExec{}
+	var err error
+	if ex.argv, err = syscall.SlicePtrFromStrings(argv); err != nil {
+		return nil, err
+	}
+	if ex.env, err = syscall.SlicePtrFromStrings(env); err != nil {
+		return nil, err
+	}
+	if ex.path, err = syscall.BytePtrFromString(path); err != nil {
+		return nil, err
+	}
+	ex.filters, ex.fprog = sockFprog(prog)
+	return ex, nil
 }
 
 // execLearning is the end of init in learning mode. The filter notifies the
@@ -41,23 +70,11 @@ func installSeccomp(prog []config.SockFilter, flags uint) error {
 // filter always allows. It tells the runtime the listener's fd number (the
 // runtime takes it with pidfd_getfd), waits for its ack, and execs.
 func execLearning(prog []config.SockFilter, flags uint, path string, argv, env []string) error {
-	argvp, err := syscall.SlicePtrFromStrings(argv)
+	ex, err := prepareRawExec(prog, path, argv, env)
 	if err != nil {
 		return err
 	}
-	envp, err := syscall.SlicePtrFromStrings(env)
-	if err != nil {
-		return err
-	}
-	pathp, err := syscall.BytePtrFromString(path)
-	if err != nil {
-		return err
-	}
-	filters := make([]unix.SockFilter, len(prog))
-	for i, f := range prog {
-		filters[i] = unix.SockFilter{Code: f.Code, Jt: f.Jt, Jf: f.Jf, K: f.K}
-	}
-	fprog := unix.SockFprog{Len: uint16(len(filters)), Filter: &filters[0]}
+	fprog := ex.fprog
 	msg := []byte(`{"type":"listener","pid":          }`)
 	var ack [1]byte
 	sync := syncSock.Fd()
@@ -73,7 +90,7 @@ func execLearning(prog []config.SockFilter, flags uint, path string, argv, env [
 	}
 	unix.RawSyscall(unix.SYS_WRITE, sync, uintptr(unsafe.Pointer(&msg[0])), uintptr(len(msg)))
 	unix.RawSyscall(unix.SYS_READ, sync, uintptr(unsafe.Pointer(&ack[0])), 1)
-	_, _, errno = unix.RawSyscall(unix.SYS_EXECVE, uintptr(unsafe.Pointer(pathp)), uintptr(unsafe.Pointer(&argvp[0])), uintptr(unsafe.Pointer(&envp[0])))
+	_, _, errno = unix.RawSyscall(unix.SYS_EXECVE, uintptr(unsafe.Pointer(ex.path)), uintptr(unsafe.Pointer(&ex.argv[0])), uintptr(unsafe.Pointer(&ex.env[0])))
 	unix.RawSyscall(unix.SYS_EXIT_GROUP, 127, 0, 0)
 	return errno
 }
@@ -84,26 +101,14 @@ func execLearning(prog []config.SockFilter, flags uint, path string, argv, env [
 // runtime opened) and execve. A profile that notifies sendmsg or execve
 // itself would wait on an agent that has no listener yet.
 func execNotify(prog []config.SockFilter, flags uint, agentFd int, state []byte, path string, argv, env []string) error {
-	argvp, err := syscall.SlicePtrFromStrings(argv)
-	if err != nil {
-		return err
-	}
-	envp, err := syscall.SlicePtrFromStrings(env)
-	if err != nil {
-		return err
-	}
-	pathp, err := syscall.BytePtrFromString(path)
+	ex, err := prepareRawExec(prog, path, argv, env)
 	if err != nil {
 		return err
 	}
 	if len(state) == 0 {
 		return fmt.Errorf("seccomp agent: no state to send")
 	}
-	filters := make([]unix.SockFilter, len(prog))
-	for i, f := range prog {
-		filters[i] = unix.SockFilter{Code: f.Code, Jt: f.Jt, Jf: f.Jf, K: f.K}
-	}
-	fprog := unix.SockFprog{Len: uint16(len(filters)), Filter: &filters[0]}
+	fprog := ex.fprog
 	oob := unix.UnixRights(0) // the listener's number is patched in once known
 	iov := unix.Iovec{Base: &state[0]}
 	iov.SetLen(len(state))
@@ -117,7 +122,7 @@ func execNotify(prog []config.SockFilter, flags uint, agentFd int, state []byte,
 	if _, _, errno := unix.RawSyscall(unix.SYS_SENDMSG, uintptr(agentFd), uintptr(unsafe.Pointer(&msg)), 0); errno != 0 {
 		unix.RawSyscall(unix.SYS_EXIT_GROUP, 126, 0, 0)
 	}
-	_, _, errno = unix.RawSyscall(unix.SYS_EXECVE, uintptr(unsafe.Pointer(pathp)), uintptr(unsafe.Pointer(&argvp[0])), uintptr(unsafe.Pointer(&envp[0])))
+	_, _, errno = unix.RawSyscall(unix.SYS_EXECVE, uintptr(unsafe.Pointer(ex.path)), uintptr(unsafe.Pointer(&ex.argv[0])), uintptr(unsafe.Pointer(&ex.env[0])))
 	unix.RawSyscall(unix.SYS_EXIT_GROUP, 127, 0, 0)
 	return errno
 }

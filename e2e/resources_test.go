@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/trustbox/trustbox/internal/cgroups"
 )
 
 // Resources land in the host's cgroup v1 controllers (this machine is hybrid)
@@ -51,6 +53,11 @@ func TestUpdateAndStats(t *testing.T) {
 	b := e.bundle([]string{"sleep", "1000"})
 	e.must("run", "-d", "--bundle", b, "e2e-upd")
 	defer e.run("delete", "-f", "e2e-upd")
+	if _, err := os.Stat("/sys/fs/cgroup/unified"); err == nil {
+		if n, err := cgroups.DeviceFilterCount("/sys/fs/cgroup/unified/trustbox/e2e-upd"); err != nil || n != 1 {
+			t.Fatalf("cgroup v2 device filter: %d attached (%v), want 1", n, err)
+		}
+	}
 	e.must("update", "--memory", "33554432", "--pids-limit", "7", "e2e-upd")
 	var ev struct {
 		Type string `json:"type"`

@@ -35,6 +35,11 @@ func (m *Manager) Set(r *specs.LinuxResources) error {
 		var err error
 		if h.V2 {
 			err = setV2(dir, r, m.Mode == Unified)
+			if err == nil && len(r.Devices) > 0 {
+				// v2 has no devices controller: an eBPF program decides. On a
+				// hybrid host it stands beside the v1 controller (the same rules twice).
+				err = AttachDeviceFilter(dir, r.Devices)
+			}
 		} else {
 			err = setV1(h, dir, r)
 		}
@@ -130,9 +135,6 @@ func setV2(dir string, r *specs.LinuxResources, controllers bool) error {
 	}
 	if p := r.Pids; p != nil && p.Limit != nil {
 		w = append(w, kv{"pids.max", pidsMax(*p.Limit)})
-	}
-	if len(r.Devices) > 0 {
-		return fmt.Errorf("linux.resources.devices: device rules on a pure cgroup v2 host need an eBPF device filter, not supported yet")
 	}
 	return writeAll(dir, w)
 }

@@ -166,7 +166,6 @@ func cstr(b []byte) string {
 	return string(b)
 }
 
-
 // DeviceFilterCount says how many device programs are attached to dir.
 func DeviceFilterCount(dir string) (int, error) {
 	cg, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)

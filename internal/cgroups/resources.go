@@ -37,8 +37,11 @@ func (m *Manager) Set(r *specs.LinuxResources) error {
 			err = setV2(dir, r, m.Mode == Unified)
 			if err == nil && len(r.Devices) > 0 {
 				// v2 has no devices controller: an eBPF program decides. On a
-				// hybrid host it stands beside the v1 controller (the same rules twice).
-				err = AttachDeviceFilter(dir, r.Devices)
+				// hybrid host it stands beside the v1 controller (the same rules
+				// twice), which still enforces them where BPF is not allowed.
+				if ferr := AttachDeviceFilter(dir, r.Devices); ferr != nil && (m.Mode == Unified || !m.hasV1("devices")) {
+					err = ferr
+				}
 			}
 		} else {
 			err = setV1(h, dir, r)
@@ -199,4 +202,13 @@ func exists(dir, file string) bool {
 func readTrim(dir, file string) (string, error) {
 	b, err := os.ReadFile(filepath.Join(dir, file))
 	return strings.TrimSpace(string(b)), err
+}
+
+func (m *Manager) hasV1(controller string) bool {
+	for _, h := range m.hiers {
+		if !h.V2 && h.Has(controller) {
+			return true
+		}
+	}
+	return false
 }

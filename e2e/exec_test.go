@@ -135,3 +135,33 @@ func TestJoinPodNamespaces(t *testing.T) {
 		t.Fatalf("inside the pod container: %q, want %s, uid 0 and the sandbox's sleep", r.stdout, userns)
 	}
 }
+
+// A CNI-style network namespace joined by path next to a new user namespace:
+// the constructor joins it as host root, then creates the user namespace,
+// whose maps the runtime writes from outside.
+func TestJoinNetnsWithNewUserns(t *testing.T) {
+	e := newEnv(t)
+	ip := testutil.RequiresBinary(t, "ip")
+	name := "tb-e2e-u-" + strconv.Itoa(os.Getpid())
+	if out, err := exec.Command(ip, "netns", "add", name).CombinedOutput(); err != nil {
+		t.Fatalf("ip netns add: %v %s", err, out)
+	}
+	defer exec.Command(ip, "netns", "delete", name).Run()
+	path := "/run/netns/" + name
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		t.Fatal(err)
+	}
+	b := e.bundle([]string{"sh", "-c", "readlink /proc/self/ns/net; tr -s ' ' < /proc/self/uid_map; id -u; ls /bin/sh"}, func(s *specs.Spec) {
+		for i, n := range s.Linux.Namespaces {
+			if n.Type == specs.NetworkNamespace {
+				s.Linux.Namespaces[i].Path = path
+			}
+		}
+	})
+	r := e.runIn(b, nil, "run", "e2e-netns-userns")
+	want := "net:[" + strconv.FormatUint(st.Ino, 10) + "] 0 100000 65536 0 /bin/sh"
+	if got := strings.Join(strings.Fields(r.stdout), " "); r.code != 0 || got != want {
+		t.Fatalf("exit %d: got %q want %q (%s)", r.code, got, want, r.stderr)
+	}
+}

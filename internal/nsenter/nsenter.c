@@ -72,6 +72,20 @@ void trustbox_nsenter(void)
 	}
 	if (unshare_env != NULL) {
 		int flags = (int)strtol(unshare_env, NULL, 10);
+		if (flags & CLONE_NEWUSER) {
+			// A new user namespace after joining others (a CNI netns): only
+			// the runtime, outside, may write its id maps. Ask, wait, and
+			// become its root before creating the namespaces it will own.
+			if (unshare(CLONE_NEWUSER) < 0)
+				report_error(sync, "unshare user namespace", errno);
+			static const char ask[] = "{\"type\":\"userns\"}";
+			char ack;
+			if (send(sync, ask, sizeof(ask) - 1, MSG_NOSIGNAL) < 0 || recv(sync, &ack, 1, 0) != 1)
+				_exit(1);
+			if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+				report_error(sync, "become root of the new user namespace", errno);
+			flags &= ~CLONE_NEWUSER;
+		}
 		if (flags != 0 && unshare(flags) < 0)
 			report_error(sync, "unshare", errno);
 		if (flags & CLONE_NEWPID)

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -113,6 +114,41 @@ func (ip *initProc) ownFifoInJoinedUserns() error {
 	}
 	if err := os.Chown(ip.r.dir(ip.st.ID)+"/exec.fifo", uid, gid); err != nil {
 		return fmt.Errorf("exec fifo: %w", err)
+	}
+	return nil
+}
+
+// writeMaps answers the constructor's request to map the user namespace it
+// just created (after joining namespaces by path): the spec's id mappings are
+// written from outside, as only a process in the parent namespace may.
+func (ip *initProc) writeMaps(sock *os.File, pid int) error {
+	m, _, err := recvMsg(sock)
+	switch {
+	case err != nil:
+		return fmt.Errorf("container init: %w", err)
+	case m.Type == "error":
+		return errors.New(m.Error)
+	case m.Type != "userns":
+		return fmt.Errorf("container init: unexpected message %q", m.Type)
+	}
+	format := func(maps []specs.LinuxIDMapping) []byte {
+		var b strings.Builder
+		for _, x := range maps {
+			fmt.Fprintf(&b, "%d %d %d\n", x.ContainerID, x.HostID, x.Size)
+		}
+		return []byte(b.String())
+	}
+	s := ip.st.Spec
+	for _, f := range []struct {
+		file string
+		data []byte
+	}{{"uid_map", format(s.Linux.UIDMappings)}, {"gid_map", format(s.Linux.GIDMappings)}} {
+		if err := os.WriteFile(fmt.Sprintf("/proc/%d/%s", pid, f.file), f.data, 0); err != nil {
+			return fmt.Errorf("linux.%s: %w", map[string]string{"uid_map": "uidMappings", "gid_map": "gidMappings"}[f.file], err)
+		}
+	}
+	if _, err := sock.Write([]byte{1}); err != nil {
+		return fmt.Errorf("container init: %w", err)
 	}
 	return nil
 }

@@ -84,7 +84,7 @@ func (ip *initProc) start() (*Container, error) {
 		env = append(env, nsenter.EnvSync+"=3", nsenter.EnvNS+"="+strings.Join(list, ","))
 	}
 	forks := slices.Contains(names, "pid") || unshare&unix.CLONE_NEWPID != 0
-	if len(joins) > 0 && (slices.Contains(names, "user") || slices.Contains(names, "pid")) {
+	if len(joins) > 0 && (slices.Contains(names, "user") || slices.Contains(names, "pid") || unshare&unix.CLONE_NEWUSER != 0) {
 		env = append(env, nsenter.EnvUnshare+"="+strconv.FormatUint(uint64(unshare), 10))
 		// The constructor forks into the pid namespace: adopt the child.
 		if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
@@ -112,6 +112,11 @@ func (ip *initProc) start() (*Container, error) {
 		c.Sync = parentSock
 	}
 	ip.st.Pid = cmd.Process.Pid
+	if unshare&unix.CLONE_NEWUSER != 0 && len(joins) > 0 {
+		if err := ip.writeMaps(parentSock, cmd.Process.Pid); err != nil {
+			return c, err
+		}
+	}
 	if forks {
 		m, _, err := recvMsg(parentSock)
 		werr := cmd.Wait() // the intermediate exits once it has forked
@@ -210,10 +215,10 @@ func (ip *initProc) namespaces(attr *syscall.SysProcAttr) (joins []*os.File, nam
 			joins, names = append(joins, f), append(names, n)
 		}
 	}
-	deep := byName["user"] != nil || byName["pid"] != nil
-	if len(joins) > 0 && flags&unix.CLONE_NEWUSER != 0 {
-		return fail(fmt.Errorf("linux.namespaces: joining namespaces by path together with a new user namespace is not supported yet"))
-	}
+	// A joined user or pid namespace, or a new user namespace next to joined
+	// ones, must be entered before the new namespaces are made: the
+	// constructor does it (ADR 0001).
+	deep := byName["user"] != nil || byName["pid"] != nil || (len(joins) > 0 && flags&unix.CLONE_NEWUSER != 0)
 	if deep {
 		return joins, names, flags, nil
 	}

@@ -1,6 +1,12 @@
 package config
 
-import specs "github.com/opencontainers/runtime-spec/specs-go"
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
 
 // Init is everything init needs; the runtime has already validated and
 // hardened the spec, so init applies it without second-guessing.
@@ -26,13 +32,47 @@ type Init struct {
 	// State is the OCI state JSON given to hooks run by init.
 	State []byte `json:"state,omitempty"`
 	// Seccomp is the compiled filter (struct sock_filter array), installed last.
-	Seccomp []SockFilter `json:"seccomp,omitempty"`
+	Seccomp Program `json:"seccomp,omitempty"`
 	// SeccompFlags are seccomp(2) SECCOMP_FILTER_FLAG_* bits.
 	SeccompFlags uint `json:"seccompFlags,omitempty"`
 	// SeccompAgentFd is a socket connected to the profile's listenerPath
 	// (SCMP_ACT_NOTIFY); init sends it SeccompState and the listener.
 	SeccompAgentFd int    `json:"seccompAgentFd,omitempty"`
 	SeccompState   []byte `json:"seccompState,omitempty"`
+}
+
+// Program is a filter, sent as its raw struct sock_filter bytes (base64 in
+// JSON): a few kB instead of an object per instruction for init to decode.
+type Program []SockFilter
+
+// MarshalJSON encodes the instructions in native byte order.
+func (p Program) MarshalJSON() ([]byte, error) {
+	raw := make([]byte, 8*len(p))
+	for i, f := range p {
+		b := raw[8*i:]
+		binary.NativeEndian.PutUint16(b, f.Code)
+		b[2], b[3] = f.Jt, f.Jf
+		binary.NativeEndian.PutUint32(b[4:], f.K)
+	}
+	return json.Marshal(raw)
+}
+
+// UnmarshalJSON decodes MarshalJSON's form.
+func (p *Program) UnmarshalJSON(data []byte) error {
+	var raw []byte
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return err
+	}
+	if len(raw)%8 != 0 {
+		return fmt.Errorf("seccomp program: %d bytes is not a whole number of instructions", len(raw))
+	}
+	out := make(Program, len(raw)/8)
+	for i := range out {
+		b := raw[8*i:]
+		out[i] = SockFilter{Code: binary.NativeEndian.Uint16(b), Jt: b[2], Jf: b[3], K: binary.NativeEndian.Uint32(b[4:])}
+	}
+	*p = out
+	return nil
 }
 
 // SockFilter is one classic BPF instruction.

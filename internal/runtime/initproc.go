@@ -145,7 +145,7 @@ func (ip *initProc) start() (*Container, error) {
 		}
 	}
 	ip.st.Status = specs.StateCreating
-	cfg := config.Init{ID: ip.st.ID, Spec: s, Rootfs: ip.st.Rootfs, NoPivot: ip.o.NoPivot,
+	cfg := config.Init{ID: ip.st.ID, Spec: forInit(s), Rootfs: ip.st.Rootfs, NoPivot: ip.o.NoPivot,
 		CgroupDirs: ip.cg.Dirs, UserNS: ip.st.UserNS, State: marshal(ip.st.State),
 		Seccomp: ip.filter, SeccompFlags: ip.sflags}
 	if agentFd > 0 {

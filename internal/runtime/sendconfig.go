@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/trustbox/trustbox/internal/config"
 	"github.com/trustbox/trustbox/internal/linux"
 )
@@ -76,4 +77,16 @@ func idmappedRootfs(rootfs string, pid int) (*os.File, error) {
 		return nil, fmt.Errorf("id-mapped rootfs %s: %w (the filesystem may not support id-mapped mounts)", rootfs, err)
 	}
 	return mnt, nil
+}
+
+// forInit is the spec as init needs it: without linux.seccomp, which the
+// runtime has already compiled (it is often the largest part of the config).
+func forInit(s *specs.Spec) *specs.Spec {
+	if s.Linux == nil || s.Linux.Seccomp == nil {
+		return s
+	}
+	c, l := *s, *s.Linux
+	l.Seccomp = nil
+	c.Linux = &l
+	return &c
 }

@@ -3,7 +3,6 @@ package cli
 import (
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 
@@ -61,8 +60,7 @@ func run(rt *runtime.Runtime, o runtime.CreateOptions, detach, keep bool, l *lea
 		}
 	}
 	if c.Pty != nil {
-		go io.Copy(os.Stdout, c.Pty)
-		go io.Copy(c.Pty, os.Stdin)
+		defer proxyTerminal(c.Pty)()
 	}
 	if !detach {
 		// Forward the signals a user or supervisor sends to `run` (not all 64:

@@ -73,4 +73,3 @@ func TestRunInteractiveTerminal(t *testing.T) {
 		t.Fatalf("terminal output %q lacks the command's output or the window size", s)
 	}
 }
-

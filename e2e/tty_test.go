@@ -73,3 +73,32 @@ func TestRunInteractiveTerminal(t *testing.T) {
 		t.Fatalf("terminal output %q lacks the command's output or the window size", s)
 	}
 }
+
+// exec --tty without --console-socket proxies the caller's terminal too.
+func TestExecInteractiveTerminal(t *testing.T) {
+	e := newEnv(t)
+	b := e.bundle([]string{"sleep", "1000"})
+	e.must("run", "-d", "--bundle", b, "e2e-tty-exec")
+	defer e.run("delete", "-f", "e2e-tty-exec")
+	master, peer := openPty(t)
+	defer master.Close()
+	cmd := exec.Command(e.bin, "--root", e.root, "exec", "-t", "e2e-tty-exec", "sh", "-c", "tty; exit 4")
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = peer, peer, peer
+	if err := startTracked(cmd); err != nil {
+		t.Fatal(err)
+	}
+	peer.Close()
+	var out bytes.Buffer
+	done := make(chan struct{})
+	go func() { io.Copy(&out, master); close(done) }()
+	err := waitTracked(cmd)
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("terminal output did not end")
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 4 || !strings.Contains(out.String(), "/dev/pts/") {
+		t.Fatalf("exec -t: %v %q", err, out.String())
+	}
+}

@@ -67,8 +67,12 @@ func init() {
 			if err := applyExecFlags(p, *tty, *cwd, *user, env, caps, gids); err != nil {
 				return err
 			}
-			if p.Terminal && o.ConsoleSocket == "" {
-				return fmt.Errorf("exec --tty needs --console-socket (interactive proxying is not supported yet)")
+			if p.Terminal && o.ConsoleSocket == "" && !o.Detach {
+				restore := func() {}
+				defer func() { restore() }()
+				o.OnPty = func(pty *os.File) { restore = proxyTerminal(pty) }
+			} else if p.Terminal && o.ConsoleSocket == "" {
+				return fmt.Errorf("exec --tty --detach needs --console-socket to hand the terminal to")
 			}
 			o.Process = p
 			o.Seccomp = seccompFor(g)

@@ -28,6 +28,9 @@ type ExecOptions struct {
 	Stdout        *os.File
 	Stderr        *os.File
 	Seccomp       func(*specs.Spec) ([]config.SockFilter, uint, error)
+	// OnPty receives the pty master of a terminal process when no console
+	// socket was given (the caller proxies its own terminal); it owns it.
+	OnPty func(*os.File)
 }
 
 // nsOrder is the order namespaces are joined: user first, so the others'
@@ -247,7 +250,11 @@ func (x *execProc) handshake(cmd *exec.Cmd, sock *os.File) (int, error) {
 		return pid, err
 	}
 	if c.Pty != nil {
-		c.Pty.Close()
+		if x.o.OnPty != nil {
+			x.o.OnPty(c.Pty)
+		} else {
+			c.Pty.Close()
+		}
 	}
 	// After ready, the socket closes at execve (close-on-exec) or carries an error.
 	if m, _, err := recvMsg(sock); err == nil && m.Type == "error" {

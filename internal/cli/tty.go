@@ -4,20 +4,30 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
 
 // proxyTerminal connects the user's terminal to the container's pty for
-// `run` without --console-socket: raw mode on our terminal (restored by the
-// returned function), the window size passed on now and on every SIGWINCH.
+// `run` and `exec` without --console-socket: raw mode on our terminal, the
+// window size passed on now and on every SIGWINCH. The returned function,
+// called once the process has exited, lets the last output through (the
+// pty reads EIO when its last user is gone; bounded) and restores the terminal.
 func proxyTerminal(pty *os.File) (restore func()) {
-	go io.Copy(os.Stdout, pty)
+	drained := make(chan struct{})
+	go func() { io.Copy(os.Stdout, pty); close(drained) }()
 	go io.Copy(pty, os.Stdin)
+	drain := func() {
+		select {
+		case <-drained:
+		case <-time.After(2 * time.Second):
+		}
+	}
 	in := int(os.Stdin.Fd())
 	saved, err := unix.IoctlGetTermios(in, unix.TCGETS)
 	if err != nil {
-		return func() {} // stdin is not a terminal: plain copying is all there is
+		return drain // stdin is not a terminal: plain copying is all there is
 	}
 	raw := *saved
 	raw.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
@@ -41,6 +51,7 @@ func proxyTerminal(pty *os.File) (restore func()) {
 		}
 	}()
 	return func() {
+		drain()
 		signal.Stop(winch)
 		_ = unix.IoctlSetTermios(in, unix.TCSETS, saved)
 	}

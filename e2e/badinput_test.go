@@ -97,3 +97,13 @@ func TestBadIDs(t *testing.T) {
 		}
 	}
 }
+
+// --systemd-cgroup is accepted as runc's flag but refused clearly, never ignored.
+func TestSystemdCgroupRefused(t *testing.T) {
+	e := newEnv(t)
+	b := e.bundle([]string{"true"})
+	r := e.runIn(b, nil, "--systemd-cgroup", "run", "e2e-systemd")
+	if r.code == 0 || !strings.Contains(r.stderr, "--systemd-cgroup") || !strings.Contains(r.stderr, "cgroupfs") {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+}

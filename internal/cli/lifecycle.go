@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"errors"
 	"flag"
 
@@ -15,6 +16,14 @@ func newRuntime(g *Global) *runtime.Runtime {
 			g.logger.Warn("audit: " + err.Error())
 		}
 	}}
+}
+
+// noSystemd refuses the systemd cgroup driver clearly instead of ignoring it.
+func noSystemd(g *Global) error {
+	if g.SystemdCgroup {
+		return fmt.Errorf("--systemd-cgroup: the systemd cgroup driver is not supported yet; use cgroupfs (Podman: --cgroup-manager=cgroupfs; containerd: SystemdCgroup = false)")
+	}
+	return nil
 }
 
 func createFlags(fs *flag.FlagSet, o *runtime.CreateOptions) {
@@ -34,6 +43,9 @@ func init() {
 		createFlags(fs, &o)
 		return func(args []string) error {
 			if err := needArgs("create", args, 1, 1, "a container ID"); err != nil {
+				return err
+			}
+			if err := noSystemd(g); err != nil {
 				return err
 			}
 			o.ID = args[0]

@@ -23,6 +23,9 @@ func init() {
 			if err := needArgs("run", args, 1, 1, "a container ID"); err != nil {
 				return err
 			}
+			if err := noSystemd(g); err != nil {
+				return err
+			}
 			o.ID = args[0]
 			o.Warn, o.Debug = g.logger.Warn, func(m string) { g.logger.Debugf("%s", m) }
 			o.Seccomp = seccompFor(g)

@@ -1,9 +1,9 @@
 package cli
 
 import (
-	"fmt"
 	"errors"
 	"flag"
+	"fmt"
 
 	"github.com/trustbox/trustbox/internal/auditlog"
 	"github.com/trustbox/trustbox/internal/runtime"

@@ -107,3 +107,16 @@ func TestSystemdCgroupRefused(t *testing.T) {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
 }
+
+// What trustbox does not do fails with one clear message, never silently.
+func TestUnsupportedCommands(t *testing.T) {
+	e := newEnv(t)
+	for _, cmd := range []string{"checkpoint", "restore"} {
+		if r := e.run(cmd, "x"); r.code == 0 || !strings.Contains(r.stderr, "not supported") {
+			t.Errorf("%s: exit %d %s", cmd, r.code, r.stderr)
+		}
+	}
+	if r := e.run("frobnicate"); r.code == 0 || !strings.Contains(r.stderr, "unknown command") {
+		t.Errorf("unknown command: exit %d %s", r.code, r.stderr)
+	}
+}

@@ -75,6 +75,13 @@ func TestLifecycle(t *testing.T) {
 	if err := json.Unmarshal([]byte(e.must("ps", "--format", "json", "e2e-life")), &ps); err != nil || len(ps) != 1 || ps[0] != st.Pid {
 		t.Fatalf("ps: %v %v, want [%d]", ps, err, st.Pid)
 	}
+	if table := e.must("ps", "e2e-life"); !strings.Contains(table, "PID") || !strings.Contains(table, "sleep 1000") {
+		t.Fatalf("ps table: %q", table)
+	}
+	var listed []ociState
+	if err := json.Unmarshal([]byte(e.must("list", "--format", "json")), &listed); err != nil || len(listed) != 1 || listed[0].Status != "running" {
+		t.Fatalf("list --format json: %v %v", listed, err)
+	}
 	list := e.must("list", "-q")
 	if strings.TrimSpace(list) != "e2e-life" {
 		t.Fatalf("list -q: %q", list)

@@ -1,7 +1,10 @@
 package e2e
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -108,6 +111,28 @@ func TestContainerd(t *testing.T) {
 	out, code := peer(t, ctr, append(c, rootfs, "e2e-ctd", "sh", "-c", "grep -E 'NoNewPrivs|Seccomp:' /proc/self/status; exit 6")...)
 	if code != 6 || !strings.Contains(out, "NoNewPrivs:\t1") || !strings.Contains(out, "Seccomp:\t2") {
 		t.Fatalf("ctr run: exit %d\n%s", code, out)
+	}
+	// -t: the shim hands trustbox a console socket and relays the pty.
+	master, peerTTY := openPty(t)
+	defer master.Close()
+	tcmd := exec.Command(ctr, "-a", sock, "run", "-t", "--rm", "--rootfs", "--runc-binary", e.bin, rootfs, "e2e-ctd-tty", "sh", "-c", "tty; exit 5")
+	tcmd.Stdin, tcmd.Stdout, tcmd.Stderr = peerTTY, peerTTY, peerTTY
+	if err := startTracked(tcmd); err != nil {
+		t.Fatal(err)
+	}
+	peerTTY.Close()
+	var ttyOut bytes.Buffer
+	done := make(chan struct{})
+	go func() { io.Copy(&ttyOut, master); close(done) }()
+	terr := waitTracked(tcmd)
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("ctr -t output did not end")
+	}
+	var ee *exec.ExitError
+	if !errors.As(terr, &ee) || ee.ExitCode() != 5 || !strings.Contains(ttyOut.String(), "/dev/pts/") {
+		t.Fatalf("ctr run -t: %v %q", terr, ttyOut.String())
 	}
 	c = []string{"-a", sock, "run", "--rm", "--privileged", "--rootfs", "--runc-binary", e.bin}
 	out, code = peer(t, ctr, append(c, rootfs, "e2e-ctd-priv", "true")...)

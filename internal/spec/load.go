@@ -65,22 +65,37 @@ func Parse(data []byte) (*specs.Spec, []string, error) {
 	if len(data) > MaxConfigSize {
 		return nil, nil, fmt.Errorf("config is larger than %d bytes", MaxConfigSize)
 	}
-	var s specs.Spec
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&s); err != nil {
-		return nil, nil, describeJSONError(data, err)
-	}
-	if dec.More() {
-		return nil, nil, errors.New("trailing data after the JSON object")
-	}
+	// Strict first: the common config has no unknown field and is decoded
+	// once; only one that has gets the lenient second pass OCI asks for.
 	var unknown []string
-	strict := json.NewDecoder(bytes.NewReader(data))
-	strict.DisallowUnknownFields()
-	var probe specs.Spec
-	if err := strict.Decode(&probe); err != nil && strings.HasPrefix(err.Error(), "json: unknown field ") {
+	var s specs.Spec
+	err := decodeOne(data, &s, true)
+	if err != nil && strings.HasPrefix(err.Error(), "json: unknown field ") {
 		unknown = append(unknown, strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`))
+		s = specs.Spec{}
+		err = decodeOne(data, &s, false)
+	}
+	if err != nil {
+		return nil, nil, err
 	}
 	return &s, unknown, nil
+}
+
+func decodeOne(data []byte, s *specs.Spec, strict bool) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if strict {
+		dec.DisallowUnknownFields()
+	}
+	if err := dec.Decode(s); err != nil {
+		if strict && strings.HasPrefix(err.Error(), "json: unknown field ") {
+			return err
+		}
+		return describeJSONError(data, err)
+	}
+	if dec.More() {
+		return errors.New("trailing data after the JSON object")
+	}
+	return nil
 }
 
 func describeJSONError(data []byte, err error) error {

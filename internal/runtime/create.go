@@ -168,7 +168,16 @@ func (r *Runtime) Create(o CreateOptions) (c *Container, err error) {
 	c, err = ip.start()
 	if c != nil && c.Cmd != nil {
 		cmd := c.Cmd
-		undo = append(undo, func() { cmd.Process.Kill(); cmd.Wait() })
+		forked, pid := c.forked, c.State.Pid
+		undo = append(undo, func() {
+			cmd.Process.Kill()
+			cmd.Wait()
+			if forked { // the constructor's child may not be in the cgroup yet
+				var ws unix.WaitStatus
+				unix.Kill(pid, unix.SIGKILL)
+				linuxWait(pid, &ws)
+			}
+		})
 	}
 	if err != nil {
 		return nil, err

@@ -46,11 +46,7 @@ func (l *learner) compiler() func(*specs.Spec) ([]config.SockFilter, uint, error
 		if err != nil {
 			return nil, 0, err
 		}
-		out := make([]config.SockFilter, len(prog.Filter))
-		for i, f := range prog.Filter {
-			out[i] = config.SockFilter{Code: f.Code, Jt: f.Jt, Jf: f.Jf, K: f.K}
-		}
-		return out, unix.SECCOMP_FILTER_FLAG_NEW_LISTENER, nil
+		return prog.Config(), unix.SECCOMP_FILTER_FLAG_NEW_LISTENER, nil
 	}
 }
 

@@ -84,10 +84,15 @@ func SpecCompiler(o SpecOptions, logf func(string)) func(*specs.Spec) ([]config.
 		if prog == nil {
 			return nil, 0, nil
 		}
-		out := make([]config.SockFilter, len(prog.Filter))
-		for i, in := range prog.Filter {
-			out[i] = config.SockFilter{Code: in.Code, Jt: in.Jt, Jf: in.Jf, K: in.K}
-		}
-		return out, prog.Flags, nil
+		return prog.Config(), prog.Flags, nil
 	}
+}
+
+// Config is the program as the runtime hands it to init.
+func (p *Program) Config() []config.SockFilter {
+	out := make([]config.SockFilter, len(p.Filter))
+	for i, in := range p.Filter {
+		out[i] = config.SockFilter{Code: in.Code, Jt: in.Jt, Jf: in.Jf, K: in.K}
+	}
+	return out
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -31,8 +32,9 @@ type Init struct {
 	UserNS bool `json:"userns,omitempty"`
 	// State is the OCI state JSON given to hooks run by init.
 	State []byte `json:"state,omitempty"`
-	// Seccomp is the compiled filter (struct sock_filter array), installed last.
-	Seccomp Program `json:"seccomp,omitempty"`
+	// Seccomp is the compiled filter (struct sock_filter array), installed
+	// last; it travels after the JSON, as raw instructions (Encode).
+	Seccomp Program `json:"-"`
 	// SeccompFlags are seccomp(2) SECCOMP_FILTER_FLAG_* bits.
 	SeccompFlags uint `json:"seccompFlags,omitempty"`
 	// SeccompAgentFd is a socket connected to the profile's listenerPath
@@ -41,38 +43,57 @@ type Init struct {
 	SeccompState   []byte `json:"seccompState,omitempty"`
 }
 
-// Program is a filter, sent as its raw struct sock_filter bytes (base64 in
-// JSON): a few kB instead of an object per instruction for init to decode.
+// Program is a compiled seccomp filter (struct sock_filter array).
 type Program []SockFilter
 
-// MarshalJSON encodes the instructions in native byte order.
-func (p Program) MarshalJSON() ([]byte, error) {
-	raw := make([]byte, 8*len(p))
-	for i, f := range p {
-		b := raw[8*i:]
-		binary.NativeEndian.PutUint16(b, f.Code)
-		b[2], b[3] = f.Jt, f.Jf
-		binary.NativeEndian.PutUint32(b[4:], f.K)
+// Encode is init's config on the wire: a 4-byte length, that many bytes of
+// JSON, then the seccomp filter as raw 8-byte instructions (native byte
+// order, as the kernel takes them). Kept out of the JSON, the filter (often
+// the largest part) costs init neither base64 nor a JSON scan.
+func Encode(c *Init) ([]byte, error) {
+	js, err := json.Marshal(c)
+	if err != nil {
+		return nil, err
 	}
-	return json.Marshal(raw)
+	if uint64(len(js)) > math.MaxUint32 {
+		return nil, fmt.Errorf("init config: %d bytes of JSON", len(js))
+	}
+	b := make([]byte, 4, 4+len(js)+8*len(c.Seccomp))
+	binary.NativeEndian.PutUint32(b, uint32(len(js)))
+	b = append(b, js...)
+	for _, f := range c.Seccomp {
+		b = binary.NativeEndian.AppendUint16(b, f.Code)
+		b = append(b, f.Jt, f.Jf)
+		b = binary.NativeEndian.AppendUint32(b, f.K)
+	}
+	return b, nil
 }
 
-// UnmarshalJSON decodes MarshalJSON's form.
-func (p *Program) UnmarshalJSON(data []byte) error {
-	var raw []byte
-	if err := json.Unmarshal(data, &raw); err != nil {
-		return err
+// Decode reads what Encode wrote.
+func Decode(b []byte) (*Init, error) {
+	if len(b) < 4 {
+		return nil, fmt.Errorf("init config: %d bytes, too short for its header", len(b))
 	}
+	n := uint64(binary.NativeEndian.Uint32(b))
+	if n > uint64(len(b)-4) {
+		return nil, fmt.Errorf("init config: header says %d bytes of JSON, %d follow", n, len(b)-4)
+	}
+	var c Init
+	if err := json.Unmarshal(b[4:4+n], &c); err != nil {
+		return nil, err
+	}
+	raw := b[4+n:]
 	if len(raw)%8 != 0 {
-		return fmt.Errorf("seccomp program: %d bytes is not a whole number of instructions", len(raw))
+		return nil, fmt.Errorf("seccomp program: %d bytes is not a whole number of instructions", len(raw))
 	}
-	out := make(Program, len(raw)/8)
-	for i := range out {
-		b := raw[8*i:]
-		out[i] = SockFilter{Code: binary.NativeEndian.Uint16(b), Jt: b[2], Jf: b[3], K: binary.NativeEndian.Uint32(b[4:])}
+	if len(raw) > 0 {
+		c.Seccomp = make(Program, len(raw)/8)
+		for i := range c.Seccomp {
+			f := raw[8*i:]
+			c.Seccomp[i] = SockFilter{Code: binary.NativeEndian.Uint16(f), Jt: f[2], Jf: f[3], K: binary.NativeEndian.Uint32(f[4:])}
+		}
 	}
-	*p = out
-	return nil
+	return &c, nil
 }
 
 // SockFilter is one classic BPF instruction.

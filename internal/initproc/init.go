@@ -69,11 +69,21 @@ var (
 )
 
 func readConfig(sync *os.File) (*config.Init, error) {
-	buf := make([]byte, 8<<20)
-	oob := make([]byte, unix.CmsgSpace(4*64))
-	n, oobn, _, _, err := unix.Recvmsg(int(sync.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
+	// Size the buffer to the message (MSG_PEEK|MSG_TRUNC returns its full
+	// length): an oversized one grows the heap past the first GC goal and
+	// starts a collection before init has done anything.
+	size, _, err := unix.Recvfrom(int(sync.Fd()), nil, unix.MSG_PEEK|unix.MSG_TRUNC)
 	if err != nil {
 		return nil, fmt.Errorf("read init config: %w", err)
+	}
+	buf := make([]byte, size)
+	oob := make([]byte, unix.CmsgSpace(4*64))
+	n, oobn, flags, _, err := unix.Recvmsg(int(sync.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("read init config: %w", err)
+	}
+	if flags&(unix.MSG_TRUNC|unix.MSG_CTRUNC) != 0 {
+		return nil, fmt.Errorf("read init config: message truncated")
 	}
 	if oobn > 0 {
 		if cm, err := unix.ParseSocketControlMessage(oob[:oobn]); err == nil && len(cm) > 0 {
@@ -84,8 +94,8 @@ func readConfig(sync *os.File) (*config.Init, error) {
 			}
 		}
 	}
-	var c config.Init
-	if err := json.Unmarshal(buf[:n], &c); err != nil {
+	c, err := config.Decode(buf[:n])
+	if err != nil {
 		return nil, fmt.Errorf("decode init config: %w", err)
 	}
 	want := len(c.IdmappedMounts)
@@ -102,7 +112,7 @@ func readConfig(sync *os.File) (*config.Init, error) {
 	for i, idx := range c.IdmappedMounts {
 		premade[idx] = fds[i]
 	}
-	return &c, nil
+	return c, nil
 }
 
 func send(sync *os.File, m config.Message) error {

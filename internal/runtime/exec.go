@@ -241,7 +241,11 @@ func (x *execProc) handshake(cmd *exec.Cmd, sock *os.File) (int, error) {
 		cfg.SeccompState = marshal(specs.ContainerProcessState{Version: specs.Version, Fds: []string{specs.SeccompFdName},
 			Pid: pid, Metadata: x.spec.Linux.Seccomp.ListenerMetadata, State: st})
 	}
-	if _, err := sock.Write(marshal(cfg)); err != nil {
+	msg, err := config.Encode(&cfg)
+	if err != nil {
+		return pid, fmt.Errorf("exec: send config: %w", err)
+	}
+	if _, err := sock.Write(msg); err != nil {
 		return pid, fmt.Errorf("exec: send config: %w", err)
 	}
 	ip := &initProc{o: &CreateOptions{ConsoleSocket: x.o.ConsoleSocket}}

@@ -41,7 +41,11 @@ func (ip *initProc) sendConfig(sock *os.File, cfg *config.Init) error {
 	if len(fds) > 0 {
 		oob = unix.UnixRights(fds...)
 	}
-	if err := unix.Sendmsg(int(sock.Fd()), marshal(cfg), oob, nil, 0); err != nil {
+	msg, err := config.Encode(cfg)
+	if err != nil {
+		return fmt.Errorf("send init config: %w", err)
+	}
+	if err := unix.Sendmsg(int(sock.Fd()), msg, oob, nil, 0); err != nil {
 		return fmt.Errorf("send init config: %w", err)
 	}
 	return nil
@@ -79,14 +83,23 @@ func idmappedRootfs(rootfs string, pid int) (*os.File, error) {
 	return mnt, nil
 }
 
-// forInit is the spec as init needs it: without linux.seccomp, which the
-// runtime has already compiled (it is often the largest part of the config).
+// forInit is the spec as init needs it, without what the runtime alone
+// uses: linux.seccomp (compiled already, often the largest part), the
+// cgroup resources, the annotations and the hooks the runtime runs itself.
+// Every type left out is also one fewer for init to decode cold.
 func forInit(s *specs.Spec) *specs.Spec {
-	if s.Linux == nil || s.Linux.Seccomp == nil {
-		return s
+	c := *s
+	c.Annotations = nil
+	if s.Linux != nil {
+		l := *s.Linux
+		l.Seccomp, l.Resources = nil, nil
+		c.Linux = &l
 	}
-	c, l := *s, *s.Linux
-	l.Seccomp = nil
-	c.Linux = &l
+	if s.Hooks != nil {
+		c.Hooks = nil
+		if len(s.Hooks.CreateContainer) > 0 || len(s.Hooks.StartContainer) > 0 {
+			c.Hooks = &specs.Hooks{CreateContainer: s.Hooks.CreateContainer, StartContainer: s.Hooks.StartContainer}
+		}
+	}
 	return &c
 }

@@ -1,4 +1,4 @@
-// Package nsenter joins existing namespaces in a C constructor that runs before the Go runtime starts its threads.
+// Package nsenter joins cgroups and existing namespaces in a C constructor that runs before the Go runtime starts its threads.
 //
 // setns(2) into a user namespace needs a single-threaded caller, and into a
 // mount namespace a caller that shares no fs state with other threads: a Go
@@ -21,4 +21,8 @@ const (
 	// EnvUnshare holds CLONE_NEW* flags (decimal) to unshare after joining,
 	// so new namespaces belong to a joined user namespace.
 	EnvUnshare = "_TRUSTBOX_UNSHARE"
+	// EnvCgroup holds "fd,fd,...": cgroup v1 "tasks" files the constructor
+	// writes "0" to, first, so the process joins the container's cgroups
+	// without the attach's RCU grace period. Needs EnvSync for errors.
+	EnvCgroup = "_TRUSTBOX_CGROUP"
 )

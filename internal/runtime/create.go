@@ -217,7 +217,10 @@ func (r *Runtime) setupCgroup(st *State, s *specs.Spec) (*cgroups.Manager, error
 	} else {
 		res.Devices = append(res.Devices, cgroups.DefaultDevices()[1:]...) // as runc: the harmless nodes always work
 	}
-	if err := cg.Set(res); err != nil {
+	// Device rules hold from init's first instruction; the limits wait until
+	// init is ready (startLimits), as in runc: init joins the cgroup before
+	// its Go runtime starts threads, which a small pids.max would refuse.
+	if err := cg.Set(&specs.LinuxResources{Devices: res.Devices}); err != nil {
 		cg.Destroy()
 		return nil, fmt.Errorf("linux.resources: %w", err)
 	}

@@ -7,10 +7,12 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/trustbox/trustbox/internal/cgroups"
 	"github.com/trustbox/trustbox/internal/config"
 	"github.com/trustbox/trustbox/internal/nsenter"
 	"github.com/trustbox/trustbox/internal/policy"
@@ -187,11 +189,24 @@ func (x *execProc) start(nsfds []*os.File, names []string) (int, error) {
 	}
 	env := []string{nsenter.EnvSync + "=3", nsenter.EnvNS + "=" + strings.Join(list, ","),
 		"_TRUSTBOX_PRESERVE_FDS=" + strconv.Itoa(x.o.PreserveFds)}
+	cg, err := x.r.cgroup(x.st)
+	var join *cgroups.Join
+	if err == nil {
+		join, err = cg.OpenJoin()
+	}
+	if err != nil {
+		childSock.Close()
+		return 0, fmt.Errorf("exec: join cgroup: %w", err)
+	}
+	defer join.Close()
+	attr := &syscall.SysProcAttr{}
+	extra, env = joinCgroup(join, attr, extra, env)
 	cmd, mem, err := sealedInit(extra, env, x.spec)
 	if err != nil {
 		childSock.Close()
 		return 0, err
 	}
+	cmd.SysProcAttr = attr
 	defer closeIf(mem)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = orStd(x.o.Stdin, os.Stdin), orStd(x.o.Stdout, os.Stdout), orStd(x.o.Stderr, os.Stderr)
 	err = cmd.Start()
@@ -199,7 +214,7 @@ func (x *execProc) start(nsfds []*os.File, names []string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("exec: start: %w", err)
 	}
-	pid, err := x.handshake(cmd, parentSock)
+	pid, err := x.handshake(cmd, parentSock, cg)
 	if err != nil {
 		if pid > 0 {
 			_ = unix.Kill(pid, unix.SIGKILL)
@@ -213,7 +228,7 @@ func (x *execProc) start(nsfds []*os.File, names []string) (int, error) {
 
 // handshake learns the joined process's pid, puts it in the container's
 // cgroup, sends its config and waits until it is about to exec.
-func (x *execProc) handshake(cmd *exec.Cmd, sock *os.File) (int, error) {
+func (x *execProc) handshake(cmd *exec.Cmd, sock *os.File, cg *cgroups.Manager) (int, error) {
 	m, _, err := recvMsg(sock)
 	werr := cmd.Wait() // the intermediate exits once it has forked
 	if err != nil {
@@ -226,11 +241,8 @@ func (x *execProc) handshake(cmd *exec.Cmd, sock *os.File) (int, error) {
 		return 0, fmt.Errorf("exec: unexpected message %q from nsenter", m.Type)
 	}
 	pid := m.Pid
-	cg, err := x.r.cgroup(x.st)
-	if err == nil {
-		err = cg.Add(pid)
-	}
-	if err != nil {
+	// The constructor joined the cgroup before the namespaces (joinCgroup).
+	if err := cg.Contains(pid); err != nil {
 		return pid, fmt.Errorf("exec: join cgroup: %w", err)
 	}
 	cfg := config.Init{ID: x.st.ID, Spec: forInit(x.spec), Rootfs: x.st.Rootfs, Exec: true, UserNS: x.st.UserNS,

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -81,8 +82,16 @@ func (ip *initProc) start() (*Container, error) {
 			list = append(list, fmt.Sprintf("%s=%d", names[i], 3+len(extra)))
 			extra = append(extra, f)
 		}
-		env = append(env, nsenter.EnvSync+"=3", nsenter.EnvNS+"="+strings.Join(list, ","))
+		env = append(env, nsenter.EnvNS+"="+strings.Join(list, ","))
 	}
+	join, err := ip.cg.OpenJoin()
+	if err != nil {
+		childSock.Close()
+		return nil, err
+	}
+	defer join.Close()
+	env = append(env, nsenter.EnvSync+"=3")
+	extra, env = joinCgroup(join, attr, extra, env)
 	forks := slices.Contains(names, "pid") || unshare&unix.CLONE_NEWPID != 0
 	if len(joins) > 0 && (slices.Contains(names, "user") || slices.Contains(names, "pid") || unshare&unix.CLONE_NEWUSER != 0) {
 		env = append(env, nsenter.EnvUnshare+"="+strconv.FormatUint(uint64(unshare), 10))
@@ -136,9 +145,6 @@ func (ip *initProc) start() (*Container, error) {
 	if ip.st.StartTime, _, err = procStat(ip.st.Pid); err != nil {
 		return c, fmt.Errorf("init exited at once: %w", err)
 	}
-	if err := ip.cg.Add(ip.st.Pid); err != nil {
-		return c, err
-	}
 	if p := s.Process; p.OOMScoreAdj != nil {
 		if err := os.WriteFile(fmt.Sprintf("/proc/%d/oom_score_adj", ip.st.Pid), []byte(strconv.Itoa(*p.OOMScoreAdj)), 0); err != nil {
 			return c, fmt.Errorf("process.oomScoreAdj: %w", err)
@@ -156,10 +162,26 @@ func (ip *initProc) start() (*Container, error) {
 			Pid: ip.st.Pid, Metadata: s.Linux.Seccomp.ListenerMetadata, State: st})
 	}
 	if err := ip.sendConfig(parentSock, &cfg); err != nil {
-		return c, err
+		return c, initError(parentSock, err)
 	}
 	if err := ip.awaitReady(parentSock, c); err != nil {
 		return c, err
+	}
+	// Init joined the cgroup itself (joinCgroup); confirm it before the
+	// container counts as created: limits that did not apply must not pass
+	// silently (fail closed).
+	if err := ip.cg.Contains(ip.st.Pid); err != nil {
+		return c, fmt.Errorf("container init: %w", err)
+	}
+	// The limits apply before the workload's first instruction but after
+	// init's own start-up (its Go threads, its allocations): a pids.max of 5
+	// is the workload's, not init's. The device rules are already set.
+	if res := s.Linux.Resources; res != nil {
+		limits := *res
+		limits.Devices = nil
+		if err := ip.cg.Set(&limits); err != nil {
+			return c, fmt.Errorf("linux.resources: %w", err)
+		}
 	}
 	ip.st.Status = specs.StateCreated
 	if err := runHostHooks(s.Hooks, "prestart", marshal(ip.st.State)); err != nil {
@@ -169,6 +191,42 @@ func (ip *initProc) start() (*Container, error) {
 		return c, err
 	}
 	return c, ip.r.save(ip.st)
+}
+
+// joinCgroup makes the process about to start enter the container's cgroup
+// as it starts: clone3 puts it in the v2 cgroup (CLONE_INTO_CGROUP) and the
+// nsenter constructor writes "0" to each v1 tasks file before anything else
+// runs in it. Neither takes the cgroup attach's global lock, whose first
+// writer waits for an RCU grace period, the largest single cost of starting
+// a container on a v1 or hybrid host (bench/README.md).
+func joinCgroup(j *cgroups.Join, attr *syscall.SysProcAttr, extra []*os.File, env []string) ([]*os.File, []string) {
+	if j.Dir != nil {
+		attr.UseCgroupFD, attr.CgroupFD = true, int(j.Dir.Fd())
+	}
+	if len(j.Tasks) == 0 {
+		return extra, env
+	}
+	fds := make([]string, len(j.Tasks))
+	for i, f := range j.Tasks {
+		fds[i] = strconv.Itoa(3 + len(extra))
+		extra = append(extra, f)
+	}
+	return extra, append(env, nsenter.EnvCgroup+"="+strings.Join(fds, ","))
+}
+
+// initError prefers the reason a child reported on the sync socket (it
+// wrote it before exiting) to the broken pipe that sending to it met.
+func initError(sock *os.File, err error) error {
+	var buf [4096]byte
+	n, _, rerr := unix.Recvfrom(int(sock.Fd()), buf[:], unix.MSG_DONTWAIT)
+	if rerr != nil || n == 0 {
+		return err
+	}
+	var m config.Message
+	if json.Unmarshal(buf[:n], &m) == nil && m.Type == "error" {
+		return errors.New(m.Error)
+	}
+	return err
 }
 
 func orStd(f, def *os.File) *os.File {

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -26,15 +27,18 @@ func KernelRelease(rel string) (branch string, err error) {
 	return fmt.Sprintf("%d.%d", major, minor), nil
 }
 
+// Compiled on first use: every trustbox process links this package.
 var (
-	dateISO  = regexp.MustCompile(`\b(\d{4}-\d{2}-\d{2})\b`)
-	dateUnix = regexp.MustCompile(`\b([A-Z][a-z]{2} [A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2} [A-Z]+ \d{4})\b`)
+	dateISO  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\b(\d{4}-\d{2}-\d{2})\b`) })
+	dateUnix = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`\b([A-Z][a-z]{2} [A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2} [A-Z]+ \d{4})\b`)
+	})
 )
 
 // KernelBuildDate finds the build date in /proc/version: Debian writes
 // "(2025-01-02)", uname -v style kernels "Tue Jan  2 10:00:00 UTC 2024".
 func KernelBuildDate(version string) (time.Time, bool) {
-	if m := dateUnix.FindStringSubmatch(version); m != nil {
+	if m := dateUnix().FindStringSubmatch(version); m != nil {
 		if t, err := time.Parse("Mon Jan _2 15:04:05 MST 2006", strings.Join(strings.Fields(m[1]), " ")); err == nil {
 			return t, true
 		}
@@ -42,7 +46,7 @@ func KernelBuildDate(version string) (time.Time, bool) {
 			return t, true
 		}
 	}
-	if m := dateISO.FindStringSubmatch(version); m != nil {
+	if m := dateISO().FindStringSubmatch(version); m != nil {
 		if t, err := time.Parse("2006-01-02", m[1]); err == nil {
 			return t, true
 		}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -39,11 +38,28 @@ type Runtime struct {
 	Audit func(event string, id string, fields map[string]any)
 }
 
-var validID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}$`)
+// validID is ^[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}$, by hand: compiling that
+// regexp (the bounded repeat unrolls 127 times) cost every trustbox process,
+// container init included, 0.1 ms and 1,700 allocations at start-up.
+func validID(id string) bool {
+	if len(id) == 0 || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case i > 0 && (c == '_' || c == '.' || c == '+' || c == '-'):
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // CheckID refuses IDs that could escape the state root or confuse tools.
 func CheckID(id string) error {
-	if !validID.MatchString(id) || strings.Contains(id, "..") {
+	if !validID(id) || strings.Contains(id, "..") {
 		return fmt.Errorf("container ID %q: use 1-128 letters, digits and _.+- (not starting with a symbol)", id)
 	}
 	return nil

@@ -3,7 +3,6 @@ package vtpm
 import (
 	"fmt"
 	"path/filepath"
-	"regexp"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -36,10 +35,26 @@ func (l layout) publicLog(id string) string { return filepath.Join(l.attach(id),
 func tpmState(tdir string) string { return filepath.Join(tdir, "state") }
 func tpmKey(tdir string) string   { return filepath.Join(tdir, "state.key") }
 
-var validID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
+// validID is ^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$ by hand: the compiled
+// regexp cost every process linking this package 0.4 ms at start-up.
+func validID(id string) bool {
+	if len(id) == 0 || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case i > 0 && (c == '_' || c == '.' || c == '-'):
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 func checkID(id string) error {
-	if !validID.MatchString(id) {
+	if !validID(id) {
 		return fmt.Errorf("invalid container id %q (want [A-Za-z0-9][A-Za-z0-9_.-]{0,127})", id)
 	}
 	return nil

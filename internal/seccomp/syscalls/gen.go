@@ -114,7 +114,7 @@ func main() {
 	for a, t := range tables {
 		var b bytes.Buffer
 		b.WriteString(header)
-		fmt.Fprintf(&b, "func init() {\n\tgenerated[%q] = map[string]uint32{\n", a)
+		fmt.Fprintf(&b, "func init() {\n\tgenerators[%q] = func() map[string]uint32 {\n\t\treturn map[string]uint32{\n", a)
 		names := make([]string, 0, len(t))
 		for n := range t {
 			names = append(names, n)
@@ -125,7 +125,7 @@ func main() {
 		for _, n := range names {
 			fmt.Fprintf(&b, "%q: %d,\n", n, t[n])
 		}
-		b.WriteString("}\n}\n")
+		b.WriteString("}\n}\n}\n")
 		// "_table" keeps names like zz_arm.go from reading as build constraints.
 		write("zz_"+strings.ToLower(strings.TrimPrefix(a, "SCMP_ARCH_"))+"_table.go", b.Bytes())
 	}

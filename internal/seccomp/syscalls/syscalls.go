@@ -52,7 +52,7 @@ func Arches() []string {
 // Number returns the value seccomp_data.nr carries for name on arch
 // (including x32's bit), and whether arch has that call.
 func (a Arch) Number(name string) (uint32, bool) {
-	nr, ok := generated[a.Name][name]
+	nr, ok := tables()[a.Name][name]
 	return nr + a.NrBase, ok
 }
 
@@ -78,8 +78,9 @@ func (a Arch) Numbers() []uint32 {
 
 // Names returns every call name arch has, sorted.
 func (a Arch) Names() []string {
-	out := make([]string, 0, len(generated[a.Name]))
-	for n := range generated[a.Name] {
+	t := tables()[a.Name]
+	out := make([]string, 0, len(t))
+	for n := range t {
 		out = append(out, n)
 	}
 	sort.Strings(out)
@@ -89,7 +90,7 @@ func (a Arch) Names() []string {
 // Known reports whether name is a Linux system call on any architecture,
 // including ones trustbox does not compile for (mips, ppc, s390, riscv, ...).
 func Known(name string) bool {
-	for _, t := range generated {
+	for _, t := range tables() {
 		if _, ok := t[name]; ok {
 			return true
 		}
@@ -106,8 +107,27 @@ func (a Arch) Resolve(name string) (uint32, error) {
 	return 0, fmt.Errorf("system call %q does not exist on %s", name, a.Name)
 }
 
-// generated maps arch -> call name -> number; zz_*.go fill it.
-var generated = map[string]map[string]uint32{}
+// generators build, per arch, the call name -> number table; zz_*.go
+// register them. The tables are built on first use (table), not at
+// start-up: every trustbox process, container init included, links this
+// package, and building ~2,000 map entries cost each one 0.1 ms.
+var generators = map[string]func() map[string]uint32{}
+
+var (
+	tablesOnce sync.Once
+	generated  map[string]map[string]uint32
+)
+
+// tables returns arch -> call name -> number, built once.
+func tables() map[string]map[string]uint32 {
+	tablesOnce.Do(func() {
+		generated = make(map[string]map[string]uint32, len(generators))
+		for a, g := range generators {
+			generated[a] = g()
+		}
+	})
+	return generated
+}
 
 var (
 	reversed = map[string]map[uint32]string{}
@@ -119,7 +139,7 @@ var buildOnce sync.Once
 // build indexes the generated tables; zz_*.go fill them in their own init
 // functions, which run after this file's, so it happens on first use.
 func build() {
-	for arch, t := range generated {
+	for arch, t := range tables() {
 		r := make(map[uint32]string, len(t))
 		for n, nr := range t {
 			if old, dup := r[nr]; !dup || n < old {

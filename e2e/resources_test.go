@@ -54,8 +54,14 @@ func TestUpdateAndStats(t *testing.T) {
 	e.must("run", "-d", "--bundle", b, "e2e-upd")
 	defer e.run("delete", "-f", "e2e-upd")
 	if _, err := os.Stat("/sys/fs/cgroup/unified"); err == nil {
-		if n, err := cgroups.DeviceFilterCount("/sys/fs/cgroup/unified/trustbox/e2e-upd"); err != nil || n != 1 {
-			t.Fatalf("cgroup v2 device filter: %d attached (%v), want 1", n, err)
+		// Hybrid: the v1 devices controller holds the rules; a v2 program
+		// would only repeat them (internal/cgroups tests the v2 path).
+		want := 1
+		if _, err := os.Stat("/sys/fs/cgroup/devices/trustbox/e2e-upd/devices.list"); err == nil {
+			want = 0
+		}
+		if n, err := cgroups.DeviceFilterCount("/sys/fs/cgroup/unified/trustbox/e2e-upd"); err != nil || n != want {
+			t.Fatalf("cgroup v2 device filter: %d attached (%v), want %d", n, err, want)
 		}
 	}
 	e.must("update", "--memory", "33554432", "--pids-limit", "7", "e2e-upd")

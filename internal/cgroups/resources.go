@@ -35,13 +35,13 @@ func (m *Manager) Set(r *specs.LinuxResources) error {
 		var err error
 		if h.V2 {
 			err = setV2(dir, r, m.Mode == Unified)
-			if err == nil && len(r.Devices) > 0 {
+			if err == nil && len(r.Devices) > 0 && (m.Mode == Unified || !m.hasV1("devices")) {
 				// v2 has no devices controller: an eBPF program decides. On a
-				// hybrid host it stands beside the v1 controller (the same rules
-				// twice), which still enforces them where BPF is not allowed.
-				if ferr := AttachDeviceFilter(dir, r.Devices); ferr != nil && (m.Mode == Unified || !m.hasV1("devices")) {
-					err = ferr
-				}
+				// hybrid host whose v1 devices controller carries the same
+				// rules, the program would only repeat them (as runc and crun,
+				// trustbox leaves it out there: loading it costs ~1 ms per
+				// container). The kernel consults both, so either denies.
+				err = AttachDeviceFilter(dir, r.Devices)
 			}
 		} else {
 			err = setV1(h, dir, r)

@@ -42,7 +42,8 @@ var (
 	buildOut  []byte
 )
 
-// TrustboxBinary builds cmd/trustbox once per test process and returns its path.
+// TrustboxBinary builds cmd/trustbox once per test process (with
+// scripts/build) and returns its path.
 func TrustboxBinary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -52,14 +53,10 @@ func TrustboxBinary(t testing.TB) string {
 			return
 		}
 		buildPath = filepath.Join(dir, "trustbox")
-		// As scripts/build: the static inspector is embedded in the demo image first.
-		insp := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", "internal/demo/image/sbin/inspect", "./cmd/tbinspect")
-		insp.Dir, insp.Env = RepoRoot(), append(os.Environ(), "CGO_ENABLED=0")
-		if buildOut, buildErr = insp.CombinedOutput(); buildErr != nil {
-			return
-		}
-		cmd := exec.Command("go", "build", "-o", buildPath, "./cmd/trustbox")
-		cmd.Dir = RepoRoot()
+		// scripts/build, so the tests run the binary as it ships (static,
+		// with the inspector embedded in the demo image).
+		cmd := exec.Command("bash", "scripts/build")
+		cmd.Dir, cmd.Env = RepoRoot(), append(os.Environ(), "OUT="+dir)
 		buildOut, buildErr = cmd.CombinedOutput()
 	})
 	if buildErr != nil {

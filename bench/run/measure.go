@@ -111,7 +111,12 @@ func (r *runner) cleanup(rt runtimeDef, id string) {
 
 // measure runs warmup then n rounds; each round runs every runtime once,
 // rotating which goes first so none always follows the same neighbour.
-func (r *runner) measure(ctx context.Context, rts []runtimeDef, n, warmup int) map[string][]sample {
+// measure runs every runtime once per round, rotating which goes first. A
+// gap > 0 idles before each run: back to back, one runtime's cgroup attach
+// finds the kernel's cgroup_threadgroup_rwsem still in its fast state from
+// the previous runtime's (for tens of ms), which hides the RCU grace period
+// an isolated `run` pays on a v1 host (bench/README.md).
+func (r *runner) measure(ctx context.Context, rts []runtimeDef, n, warmup int, gap time.Duration) map[string][]sample {
 	out := map[string][]sample{}
 	failures := map[string]int{}
 	for i := -warmup; i < n; i++ {
@@ -121,6 +126,9 @@ func (r *runner) measure(ctx context.Context, rts []runtimeDef, n, warmup int) m
 			}
 			rt := rts[(max(i, 0)+k)%len(rts)]
 			id := fmt.Sprintf("bench-%d-%d", os.Getpid(), i+warmup)
+			if gap > 0 {
+				time.Sleep(gap) // idle time between runs, not a wait for a condition
+			}
 			s := r.once(rt, rt.argv(id))
 			if !s.ok {
 				if failures[rt.name]++; failures[rt.name] <= 3 {

@@ -23,12 +23,15 @@ bin=$(mktemp -d /tmp/bench-run-bin.XXXXXX)
 trap 'rm -rf "$bin"' EXIT
 if [ -z "${TRUSTBOX:-}" ]; then
 	rev=${REV:-HEAD}
+	# scripts/build, as shipped (stripped, static); an older commit without
+	# OUT in its scripts/build gets the same flags here.
+	build='OUT="$0" bash scripts/build && test -x "$0/trustbox" || go build -trimpath -ldflags "-s -w" -o "$0/trustbox" ./cmd/trustbox'
 	if [ "$rev" = worktree ]; then
-		go build -trimpath -o "$bin/trustbox" ./cmd/trustbox
+		bash -c "$build" "$bin"
 	else
 		mkdir "$bin/src"
 		git archive "$rev" | tar -x -C "$bin/src"
-		(cd "$bin/src" && go build -trimpath -o "$bin/trustbox" ./cmd/trustbox)
+		(cd "$bin/src" && bash -c "$build" "$bin")
 		rev=$(git rev-parse --short "$rev")
 	fi
 	echo "trustbox built from $rev" >&2

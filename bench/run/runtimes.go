@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // runtimeDef is one row of the table: how to run /bin/true once and how to
@@ -78,4 +80,18 @@ func lookBin(p string) (string, error) {
 		return filepath.Abs(p)
 	}
 	return exec.LookPath(p)
+}
+
+// dropPageCache asks the kernel to drop a file's clean cached pages
+// (POSIX_FADV_DONTNEED): the next exec reads it back through readahead.
+func dropPageCache(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	return unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED)
 }

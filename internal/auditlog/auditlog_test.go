@@ -85,3 +85,30 @@ func FuzzVerify(f *testing.F) {
 		verifyStream(strings.NewReader(string(data)))
 	})
 }
+
+// The head is rewritten in place at a fixed size; a head written by an
+// older trustbox (plain JSON, shorter) is read and then overwritten whole.
+func TestHeadInPlace(t *testing.T) {
+	dir := t.TempDir()
+	l := Open(dir)
+	writeN(t, l, 1)
+	seq, hash, err := l.readHead()
+	if err != nil || seq != 1 {
+		t.Fatalf("head after one event: %d %q %v", seq, hash, err)
+	}
+	legacy := `{"seq":1,"hash":"` + hash + `"}`
+	if err := os.WriteFile(l.headPath(), []byte(legacy), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	writeN(t, l, 2)
+	b, err := os.ReadFile(l.headPath())
+	if err != nil || len(b) != headSize {
+		t.Fatalf("head is %d bytes (%v), want %d", len(b), err, headSize)
+	}
+	if n, probs, err := l.Verify(); err != nil || n != 3 || len(probs) != 0 {
+		t.Fatalf("verify: %d events, %v, %v", n, probs, err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 2 {
+		t.Fatalf("files in the state root: %v (want the log and its head only)", ents)
+	}
+}

@@ -1,8 +1,11 @@
 package e2e
 
 import (
+	"bufio"
 	"encoding/json"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -179,5 +182,44 @@ func awaitReady(t *testing.T, fifo string) {
 	buf := make([]byte, 16)
 	if _, err := f.Read(buf); err != nil {
 		t.Fatalf("container did not report ready: %v", err)
+	}
+}
+
+// `run` passes the signals its caller sends on to the container's init (as
+// runc does for a supervisor's SIGTERM): the workload's trap runs and its
+// exit status becomes run's.
+func TestRunForwardsSignals(t *testing.T) {
+	e := newEnv(t)
+	b := e.bundle([]string{"sh", "-c", `trap 'echo got-term; exit 7' TERM; echo ready; while :; do read x; done`})
+	cmd := exec.Command(e.bin, "--root", e.root, "run", "--bundle", b, "e2e-sigfwd")
+	stdin, err := cmd.StdinPipe() // held open: read blocks until the signal
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := startTracked(cmd); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(out)
+	if !sc.Scan() || sc.Text() != "ready" {
+		t.Fatalf("container did not start: %q %v", sc.Text(), sc.Err())
+	}
+	if err := cmd.Process.Signal(unix.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if !sc.Scan() || sc.Text() != "got-term" {
+		t.Fatalf("the workload's trap did not run: %q", sc.Text())
+	}
+	err = waitTracked(cmd)
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 7 {
+		t.Fatalf("run exited with %v, want the workload's status 7", err)
+	}
+	if r := e.run("state", "e2e-sigfwd"); r.code == 0 {
+		t.Fatalf("container left behind after run: %s", r.stdout)
 	}
 }

@@ -53,36 +53,32 @@ func Run(rt *runtime.Runtime, o runtime.CreateOptions, detach, keep bool) (int, 
 }
 
 func run(rt *runtime.Runtime, o runtime.CreateOptions, detach, keep bool, l *learner) (int, error) {
+	var forward *signalForwarder
+	if !detach {
+		forward = forwardSignals()
+	}
 	c, err := rt.Create(o)
 	if err != nil {
 		return 1, err
 	}
 	cleanup := func() {
 		if !keep {
-			_ = rt.Delete(o.ID, true)
+			_ = rt.DeleteExited(c)
 		}
 	}
 	if c.Pty != nil {
 		defer proxyTerminal(c.Pty)()
 	}
-	if !detach {
-		// Forward the signals a user or supervisor sends to `run` (not all 64:
-		// installing every handler costs milliseconds per container).
-		sigs := make(chan os.Signal, 16)
-		signal.Notify(sigs, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2)
-		go func() {
-			for s := range sigs {
-				_ = c.Cmd.Process.Signal(s)
-			}
-		}()
-	}
-	if err := rt.Start(o.ID); err != nil {
-		cleanup()
+	if err := rt.StartCreated(c); err != nil {
+		if !keep {
+			_ = rt.Delete(o.ID, true)
+		}
 		return 1, err
 	}
 	if detach {
 		return 0, nil
 	}
+	forward.to(c.Cmd.Process)
 	if l != nil {
 		if err := l.supervise(c, rt.Audit); err != nil {
 			_ = c.Cmd.Process.Kill()
@@ -104,3 +100,28 @@ func run(rt *runtime.Runtime, o runtime.CreateOptions, detach, keep bool, l *lea
 	}
 	return code, nil
 }
+
+// signalForwarder passes the signals a user or supervisor sends to `run` on
+// to the container's init (not all 64: installing every handler costs
+// milliseconds). It is set up off the critical path, while the container is
+// being created; a signal that arrives before the container starts is held
+// and delivered once it has.
+type signalForwarder struct {
+	sigs   chan os.Signal
+	target chan *os.Process
+}
+
+func forwardSignals() *signalForwarder {
+	f := &signalForwarder{sigs: make(chan os.Signal, 16), target: make(chan *os.Process, 1)}
+	go func() {
+		signal.Notify(f.sigs, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2)
+		p := <-f.target
+		for s := range f.sigs {
+			_ = p.Signal(s)
+		}
+	}()
+	return f
+}
+
+// to names the process to forward to, once it runs.
+func (f *signalForwarder) to(p *os.Process) { f.target <- p }

@@ -29,6 +29,24 @@ func (r *Runtime) Start(id string) error {
 	if err != nil {
 		return err
 	}
+	return r.start(st)
+}
+
+// StartCreated starts the container this process just created (run): the
+// state in memory is the saved one, so it is not read back. The exec fifo,
+// which only create makes and only start or delete removes, still proves
+// under the lock that nobody started or deleted it meanwhile.
+func (r *Runtime) StartCreated(c *Container) error {
+	unlock, err := r.lock(c.State.ID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return r.start(c.State)
+}
+
+func (r *Runtime) start(st *State) error {
+	id := st.ID
 	if st.Status != specs.StateCreated {
 		return fmt.Errorf("container %s is %s: only a created container can be started", id, st.Status)
 	}
@@ -117,6 +135,27 @@ func (r *Runtime) Delete(id string, force bool) error {
 		}
 		return err
 	}
+	return r.delete(st, force)
+}
+
+// DeleteExited removes the container whose init this process (run) has
+// just waited for: its state is known, stopped, and not read back.
+func (r *Runtime) DeleteExited(c *Container) error {
+	unlock, err := r.lock(c.State.ID)
+	if errors.Is(err, ErrNotExist) {
+		return nil // deleted meanwhile by someone else
+	}
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	st := *c.State
+	st.Status = specs.StateStopped
+	return r.delete(&st, true)
+}
+
+func (r *Runtime) delete(st *State, force bool) error {
+	id := st.ID
 	if st.Status != specs.StateStopped && st.Status != specs.StateCreated && !force {
 		return fmt.Errorf("container %s is %s: stop it first or use --force", id, st.Status)
 	}

@@ -10,9 +10,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/trustbox/trustbox/internal/testutil"
 )
 
 type ociState struct {
@@ -187,39 +190,83 @@ func awaitReady(t *testing.T, fifo string) {
 
 // `run` passes the signals its caller sends on to the container's init (as
 // runc does for a supervisor's SIGTERM): the workload's trap runs and its
-// exit status becomes run's.
+// exit status becomes run's. Also when init is the grandchild the nsenter
+// constructor forked (a joined netns beside a new user namespace, as with
+// Podman and CNI): run must signal init, not the exited intermediate.
 func TestRunForwardsSignals(t *testing.T) {
-	e := newEnv(t)
-	b := e.bundle([]string{"sh", "-c", `trap 'echo got-term; exit 7' TERM; echo ready; while :; do read x; done`})
-	cmd := exec.Command(e.bin, "--root", e.root, "run", "--bundle", b, "e2e-sigfwd")
-	stdin, err := cmd.StdinPipe() // held open: read blocks until the signal
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stdin.Close()
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := startTracked(cmd); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(out)
-	if !sc.Scan() || sc.Text() != "ready" {
-		t.Fatalf("container did not start: %q %v", sc.Text(), sc.Err())
-	}
-	if err := cmd.Process.Signal(unix.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if !sc.Scan() || sc.Text() != "got-term" {
-		t.Fatalf("the workload's trap did not run: %q", sc.Text())
-	}
-	err = waitTracked(cmd)
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 7 {
-		t.Fatalf("run exited with %v, want the workload's status 7", err)
-	}
-	if r := e.run("state", "e2e-sigfwd"); r.code == 0 {
-		t.Fatalf("container left behind after run: %s", r.stdout)
+	for _, tc := range []struct {
+		name   string
+		joinNS bool
+	}{{"child", false}, {"constructor-forked", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			var mutate []func(*specs.Spec)
+			if tc.joinNS {
+				ip := testutil.RequiresBinary(t, "ip")
+				name := "tb-sig-" + strconv.Itoa(os.Getpid())
+				if out, err := exec.Command(ip, "netns", "add", name).CombinedOutput(); err != nil {
+					t.Fatalf("ip netns add: %v %s", err, out)
+				}
+				defer exec.Command(ip, "netns", "delete", name).Run()
+				mutate = append(mutate, func(s *specs.Spec) {
+					for i, n := range s.Linux.Namespaces {
+						if n.Type == specs.NetworkNamespace {
+							s.Linux.Namespaces[i].Path = "/run/netns/" + name
+						}
+					}
+				})
+			}
+			b := e.bundle([]string{"sh", "-c", `trap 'echo got-term; exit 7' TERM; echo ready; while read x; do :; done`}, mutate...)
+			cmd := exec.Command(e.bin, "--root", e.root, "run", "--bundle", b, "e2e-sigfwd")
+			stdin, err := cmd.StdinPipe() // held open: read blocks until the signal
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer stdin.Close()
+			out, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var errb strings.Builder
+			cmd.Stderr = &errb
+			if err := startTracked(cmd); err != nil {
+				t.Fatal(err)
+			}
+			lines := make(chan string)
+			go func() {
+				sc := bufio.NewScanner(out)
+				for sc.Scan() {
+					lines <- sc.Text()
+				}
+				close(lines)
+			}()
+			// Bounded: a signal that is never forwarded must fail the test,
+			// not hang the suite.
+			expect := func(want string) {
+				t.Helper()
+				select {
+				case got := <-lines:
+					if got != want {
+						t.Fatalf("got %q, want %q: %s", got, want, errb.String())
+					}
+				case <-time.After(30 * time.Second):
+					cmd.Process.Kill()
+					t.Fatalf("no %q within 30s: %s", want, errb.String())
+				}
+			}
+			expect("ready")
+			if err := cmd.Process.Signal(unix.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			expect("got-term")
+			err = waitTracked(cmd)
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != 7 {
+				t.Fatalf("run exited with %v, want the workload's status 7: %s", err, errb.String())
+			}
+			if r := e.run("state", "e2e-sigfwd"); r.code == 0 {
+				t.Fatalf("container left behind after run: %s", r.stdout)
+			}
+		})
 	}
 }

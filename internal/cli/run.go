@@ -78,7 +78,12 @@ func run(rt *runtime.Runtime, o runtime.CreateOptions, detach, keep bool, l *lea
 	if detach {
 		return 0, nil
 	}
-	forward.to(c.Cmd.Process)
+	// The container's init: the runtime's child, or (namespaces entered by
+	// the constructor) its grandchild, adopted; Cmd is then the exited
+	// intermediate. FindProcess holds a pidfd, so a reused pid is never hit.
+	if p, err := os.FindProcess(c.State.Pid); err == nil {
+		forward.to(p)
+	}
 	if l != nil {
 		if err := l.supervise(c, rt.Audit); err != nil {
 			_ = c.Cmd.Process.Kill()

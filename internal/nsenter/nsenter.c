@@ -54,6 +54,41 @@ static void join_cgroups(int sync, const char *list)
 	}
 }
 
+// recv_cgroups waits for the runtime's "cgroup" message on the sync socket
+// and joins the hierarchies whose tasks files it carries (SCM_RIGHTS). The
+// runtime starts init before it has made the container's v1 cgroups, so it
+// can make them while the kernel execs init; nothing of init has run yet.
+static void recv_cgroups(int sync)
+{
+	char buf[64];
+	union {
+		char space[CMSG_SPACE(sizeof(int) * 32)];
+		struct cmsghdr align;
+	} cbuf;
+	struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.space, .msg_controllen = sizeof(cbuf.space)};
+	ssize_t n;
+	do
+		n = recvmsg(sync, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		_exit(1); // the runtime went away before the container existed
+	static const char want[] = "{\"type\":\"cgroup\"}";
+	if ((size_t)n != sizeof(want) - 1 || memcmp(buf, want, sizeof(want) - 1) != 0 || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
+		report_error(sync, "expected the cgroup message", EPROTO);
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		int *fds = (int *)CMSG_DATA(c);
+		for (size_t i = 0; i < nfds; i++) {
+			if (write(fds[i], "0", 1) != 1)
+				report_error(sync, "join cgroup", errno);
+			close(fds[i]);
+		}
+	}
+}
+
 void trustbox_nsenter(void)
 {
 	const char *sync_env = getenv("_TRUSTBOX_NSENTER");
@@ -63,7 +98,10 @@ void trustbox_nsenter(void)
 		return;
 	int sync = atoi(sync_env);
 	if (cg_env != NULL) {
-		join_cgroups(sync, cg_env);
+		if (strcmp(cg_env, "recv") == 0)
+			recv_cgroups(sync);
+		else
+			join_cgroups(sync, cg_env);
 		unsetenv("_TRUSTBOX_CGROUP");
 	}
 	if (ns_env == NULL) {

@@ -23,6 +23,10 @@ const (
 	EnvUnshare = "_TRUSTBOX_UNSHARE"
 	// EnvCgroup holds "fd,fd,...": cgroup v1 "tasks" files the constructor
 	// writes "0" to, first, so the process joins the container's cgroups
-	// without the attach's RCU grace period. Needs EnvSync for errors.
+	// without the attach's RCU grace period. "recv" makes it wait for those
+	// files in a {"type":"cgroup"} message on the sync socket instead (the
+	// runtime makes the cgroups while init is being exec'd). Needs EnvSync.
 	EnvCgroup = "_TRUSTBOX_CGROUP"
+	// CgroupRecv is EnvCgroup's value for the sync-socket handover.
+	CgroupRecv = "recv"
 )

@@ -144,28 +144,36 @@ func (r *Runtime) Create(o CreateOptions) (c *Container, err error) {
 		Created: time.Now().UTC(), Owner: "root", Rootfs: b.Rootfs, Spec: b.Spec,
 		UserNS: spec.HasNamespace(b.Spec, specs.UserNamespace),
 	}
-	cg, err := r.setupCgroup(st, b.Spec)
+	cg, err := r.newCgroup(st, b.Spec)
 	if err != nil {
 		return nil, err
 	}
 	undo = append(undo, func() { cg.Signal(unix.SIGKILL); waitEmpty(cg); cg.Destroy() })
-	if sock := vtpmSocket(&o, b.Spec); sock != "" {
-		st.VtpmSocket = sock
-	}
-	// Saved at once, so `delete --force` finds the cgroup (and the vTPM) even if we are killed mid-create.
-	if err := r.save(st); err != nil {
-		return nil, err
-	}
-	if st.VtpmSocket != "" {
-		att, err := r.attachVtpm(st.VtpmSocket, st, filter, cg)
-		if err != nil {
-			return nil, err
-		}
-		undo = append(undo, func() { r.destroyVtpm(st) })
-		r.audit("vtpm-attach", o.ID, map[string]any{"socket": st.VtpmSocket, "dir": att.HostDir})
-	}
 	ip := &initProc{r: r, o: &o, st: st, cg: cg, filter: filter, sflags: sflags}
-	c, err = ip.start()
+	// While the kernel clones and execs init (~2 ms), make the rest of the
+	// cgroup, save the state and attach the vTPM; init waits in its
+	// constructor for the cgroup before it runs anything (ADR 0001).
+	c, err = ip.start(func() error {
+		if err := r.setupCgroup(cg, st, b.Spec); err != nil {
+			return err
+		}
+		if sock := vtpmSocket(&o, b.Spec); sock != "" {
+			st.VtpmSocket = sock
+		}
+		// Saved at once, so `delete --force` finds the cgroup (and the vTPM) even if we are killed mid-create.
+		if err := r.save(st); err != nil {
+			return err
+		}
+		if st.VtpmSocket != "" {
+			att, err := r.attachVtpm(st.VtpmSocket, st, filter, cg)
+			if err != nil {
+				return err
+			}
+			undo = append(undo, func() { r.destroyVtpm(st) })
+			r.audit("vtpm-attach", o.ID, map[string]any{"socket": st.VtpmSocket, "dir": att.HostDir})
+		}
+		return nil
+	})
 	if c != nil && c.Cmd != nil {
 		cmd := c.Cmd
 		forked, pid := c.forked, c.State.Pid
@@ -192,7 +200,9 @@ func (r *Runtime) Create(o CreateOptions) (c *Container, err error) {
 	return c, nil
 }
 
-func (r *Runtime) setupCgroup(st *State, s *specs.Spec) (*cgroups.Manager, error) {
+// newCgroup prepares the container's cgroup and makes the part init is
+// cloned into (v2); setupCgroup makes the rest.
+func (r *Runtime) newCgroup(st *State, s *specs.Spec) (*cgroups.Manager, error) {
 	path := s.Linux.CgroupsPath
 	if path == "" {
 		path = "/trustbox/" + st.ID
@@ -201,11 +211,22 @@ func (r *Runtime) setupCgroup(st *State, s *specs.Spec) (*cgroups.Manager, error
 	if err != nil {
 		return nil, fmt.Errorf("linux.cgroupsPath: %w", err)
 	}
-	if err := cg.Create(); err != nil {
-		return nil, err
+	if err := cg.CreateV2(); err != nil {
+		cg.Destroy()
+		return nil, fmt.Errorf("linux.cgroupsPath: %w", err)
 	}
-	if pids, _ := cg.Pids(); len(pids) > 0 {
-		return nil, fmt.Errorf("linux.cgroupsPath: cgroup %s already holds processes %v: refusing to share it", cg.Path, pids)
+	st.CgroupPath, st.CgroupDirs = cg.Path, cg.Dirs
+	return cg, nil
+}
+
+// setupCgroup makes the v1 cgroups and sets the device rules, before init
+// joins (the limits follow when init is ready: initProc.start).
+func (r *Runtime) setupCgroup(cg *cgroups.Manager, st *State, s *specs.Spec) error {
+	if err := cg.Create(); err != nil {
+		return err
+	}
+	if err := cg.RefuseSharedV1(); err != nil {
+		return fmt.Errorf("linux.cgroupsPath: %w", err)
 	}
 	res := s.Linux.Resources
 	if res == nil {
@@ -218,14 +239,12 @@ func (r *Runtime) setupCgroup(st *State, s *specs.Spec) (*cgroups.Manager, error
 		res.Devices = append(res.Devices, cgroups.DefaultDevices()[1:]...) // as runc: the harmless nodes always work
 	}
 	// Device rules hold from init's first instruction; the limits wait until
-	// init is ready (startLimits), as in runc: init joins the cgroup before
-	// its Go runtime starts threads, which a small pids.max would refuse.
+	// init is ready, as in runc: init joins the cgroup before its Go runtime
+	// starts threads, which a small pids.max would refuse.
 	if err := cg.Set(&specs.LinuxResources{Devices: res.Devices}); err != nil {
-		cg.Destroy()
-		return nil, fmt.Errorf("linux.resources: %w", err)
+		return fmt.Errorf("linux.resources: %w", err)
 	}
-	st.CgroupPath, st.CgroupDirs = cg.Path, cg.Dirs
-	return cg, nil
+	return nil
 }
 
 func writePidFile(path string, pid int) error {

@@ -35,7 +35,11 @@ type initProc struct {
 	sflags uint
 }
 
-func (ip *initProc) start() (*Container, error) {
+// start launches init and, while the kernel clones and execs it, runs
+// meanwhile (the rest of the container's setup); then it hands init its v1
+// cgroups and drives it to "ready". On an error after init started, the
+// returned Container carries the Cmd, for the caller to kill.
+func (ip *initProc) start(meanwhile func() error) (*Container, error) {
 	s := ip.st.Spec
 	fifo, err := ip.makeFifo()
 	if err != nil {
@@ -84,14 +88,16 @@ func (ip *initProc) start() (*Container, error) {
 		}
 		env = append(env, nsenter.EnvNS+"="+strings.Join(list, ","))
 	}
-	join, err := ip.cg.OpenJoin()
+	v2, err := ip.cg.OpenV2()
 	if err != nil {
 		childSock.Close()
 		return nil, err
 	}
-	defer join.Close()
-	env = append(env, nsenter.EnvSync+"=3")
-	extra, env = joinCgroup(join, attr, extra, env)
+	if v2 != nil {
+		defer v2.Close()
+		attr.UseCgroupFD, attr.CgroupFD = true, int(v2.Fd())
+	}
+	env = append(env, nsenter.EnvSync+"=3", nsenter.EnvCgroup+"="+nsenter.CgroupRecv)
 	forks := slices.Contains(names, "pid") || unshare&unix.CLONE_NEWPID != 0
 	if len(joins) > 0 && (slices.Contains(names, "user") || slices.Contains(names, "pid") || unshare&unix.CLONE_NEWUSER != 0) {
 		env = append(env, nsenter.EnvUnshare+"="+strconv.FormatUint(uint64(unshare), 10))
@@ -111,7 +117,10 @@ func (ip *initProc) start() (*Container, error) {
 	defer closeIf(mem)
 	cmd.SysProcAttr = attr
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = orStd(ip.o.Stdin, os.Stdin), orStd(ip.o.Stdout, os.Stdout), orStd(ip.o.Stderr, os.Stderr)
-	err = cmd.Start()
+	started := make(chan error, 1)
+	go func() { started <- cmd.Start() }()
+	merr := meanwhile()
+	err = <-started
 	childSock.Close()
 	if err != nil {
 		return nil, fmt.Errorf("start init: %w", err)
@@ -121,6 +130,12 @@ func (ip *initProc) start() (*Container, error) {
 		c.Sync = parentSock
 	}
 	ip.st.Pid = cmd.Process.Pid
+	if merr != nil {
+		return c, merr
+	}
+	if err := ip.handOverCgroups(parentSock); err != nil {
+		return c, initError(parentSock, err)
+	}
 	if unshare&unix.CLONE_NEWUSER != 0 && len(joins) > 0 {
 		if err := ip.writeMaps(parentSock, cmd.Process.Pid); err != nil {
 			return c, err
@@ -191,6 +206,28 @@ func (ip *initProc) start() (*Container, error) {
 		return c, err
 	}
 	return c, ip.r.save(ip.st)
+}
+
+// handOverCgroups sends init, waiting in its constructor, the v1 cgroups'
+// tasks files to join (none on a v2-only host): the go-ahead to run.
+func (ip *initProc) handOverCgroups(sock *os.File) error {
+	tasks, err := ip.cg.OpenTasks()
+	if err != nil {
+		return err
+	}
+	fds := make([]int, len(tasks))
+	for i, f := range tasks {
+		defer f.Close()
+		fds[i] = int(f.Fd())
+	}
+	var oob []byte
+	if len(fds) > 0 {
+		oob = unix.UnixRights(fds...)
+	}
+	if err := unix.Sendmsg(int(sock.Fd()), []byte(`{"type":"cgroup"}`), oob, nil, 0); err != nil {
+		return fmt.Errorf("hand init its cgroups: %w", err)
+	}
+	return nil
 }
 
 // joinCgroup makes the process about to start enter the container's cgroup

@@ -1,0 +1,92 @@
+package cgroups
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// A container's init is started before most of its cgroup exists: the
+// runtime makes the v1 cgroups while the kernel execs init. Only the v2
+// cgroup, which clone3 puts init into (CLONE_INTO_CGROUP), must exist first.
+
+// CreateV2 makes the v2 cgroup (if the host has a v2 hierarchy) and refuses
+// one that already holds processes. The rest is made by Create.
+func (m *Manager) CreateV2() error {
+	for _, h := range m.hiers {
+		if !h.V2 {
+			continue
+		}
+		dir := m.Dirs[h.Key()]
+		if err := m.mkdir(h, dir); err != nil {
+			return err
+		}
+		return refuseShared(dir)
+	}
+	return nil
+}
+
+// RefuseSharedV1 refuses v1 cgroups that already hold processes (call it
+// after Create, before the new process joins them).
+func (m *Manager) RefuseSharedV1() error {
+	for _, h := range m.hiers {
+		if !h.V2 {
+			if err := refuseShared(m.Dirs[h.Key()]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func refuseShared(dir string) error {
+	data, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+	if err != nil {
+		return fmt.Errorf("list cgroup %s: %w", dir, err)
+	}
+	if pids := strings.Fields(string(data)); len(pids) > 0 {
+		return fmt.Errorf("cgroup %s already holds processes %v: refusing to share it", dir, pids)
+	}
+	return nil
+}
+
+// OpenV2 opens the v2 cgroup directory for CLONE_INTO_CGROUP; nil on a
+// v1-only host.
+func (m *Manager) OpenV2() (*os.File, error) {
+	for _, h := range m.hiers {
+		if h.V2 {
+			dir := m.Dirs[h.Key()]
+			f, err := os.OpenFile(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+			if err != nil {
+				return nil, fmt.Errorf("join cgroup %s: %w", dir, err)
+			}
+			return f, nil
+		}
+	}
+	return nil, nil
+}
+
+// OpenTasks opens every v1 hierarchy's "tasks" file for writing, for a
+// single-threaded process to write "0" to (see Join).
+func (m *Manager) OpenTasks() ([]*os.File, error) {
+	var out []*os.File
+	for _, h := range m.hiers {
+		if h.V2 {
+			continue
+		}
+		p := filepath.Join(m.Dirs[h.Key()], "tasks")
+		f, err := os.OpenFile(p, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			for _, o := range out {
+				o.Close()
+			}
+			return nil, fmt.Errorf("join cgroup %s: %w", filepath.Dir(p), err)
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+

@@ -49,9 +49,9 @@ func TestMalformedConfigs(t *testing.T) {
 		{"no mount namespace", "", func(s *specs.Spec) { s.Linux.Namespaces = s.Linux.Namespaces[:4] }, "mount namespace is required"},
 		{"missing binary", "", func(s *specs.Spec) { s.Process.Args = []string{"/bin/nonexistent"} }, "process.args[0]"},
 		{"unmapped user", "", func(s *specs.Spec) { s.Process.User.UID = 70000 }, "process.user.uid 70000"},
-		{"time offsets", "", func(s *specs.Spec) {
+		{"time offset of the realtime clock", "", func(s *specs.Spec) {
 			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.TimeNamespace})
-			s.Linux.TimeOffsets = map[string]specs.LinuxTimeOffset{"monotonic": {Secs: 5}}
+			s.Linux.TimeOffsets = map[string]specs.LinuxTimeOffset{"realtime": {Secs: 5}}
 		}, "linux.timeOffsets"},
 	}
 	if lsm := spec.DetectLSM(); !lsm.AppArmor {

@@ -165,3 +165,34 @@ func TestJoinNetnsWithNewUserns(t *testing.T) {
 		t.Fatalf("exit %d: got %q want %q (%s)", r.code, got, want, r.stderr)
 	}
 }
+
+// linux.timeOffsets: a new time namespace whose clocks start offset (the
+// nsenter constructor unshares it, writes the offsets before any process
+// enters, then forks init into it). /proc/uptime reads the boottime clock.
+func TestTimeNamespaceOffsets(t *testing.T) {
+	if _, err := os.Stat("/proc/self/timens_offsets"); err != nil {
+		t.Skip("kernel without time namespaces (CONFIG_TIME_NS)")
+	}
+	e := newEnv(t)
+	b := e.bundle([]string{"sh", "-c", "cat /proc/self/timens_offsets; cut -d. -f1 /proc/uptime"}, func(s *specs.Spec) {
+		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.TimeNamespace})
+		s.Linux.TimeOffsets = map[string]specs.LinuxTimeOffset{"monotonic": {Secs: 3600}, "boottime": {Secs: 1000000, Nanosecs: 5}}
+	})
+	r := e.runIn(b, nil, "run", "e2e-timens")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(lines) != 3 || strings.Join(strings.Fields(lines[0]), " ") != "monotonic 3600 0" || strings.Join(strings.Fields(lines[1]), " ") != "boottime 1000000 5" {
+		t.Fatalf("offsets inside: %q", r.stdout)
+	}
+	up, err := strconv.Atoi(lines[2])
+	if err != nil || up < 1000000 {
+		t.Fatalf("uptime inside %q: want the boottime offset (1000000 s) added", lines[2])
+	}
+	// The host's clocks are untouched.
+	host, _ := os.ReadFile("/proc/uptime")
+	if h, _ := strconv.Atoi(strings.SplitN(string(host), ".", 2)[0]); h >= 1000000 {
+		t.Fatalf("host uptime %d: the offset leaked out", h)
+	}
+}

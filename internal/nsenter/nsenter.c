@@ -1,10 +1,12 @@
 // The namespace-joining constructor of trustbox (see nsenter.go).
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -89,6 +91,32 @@ static void recv_cgroups(int sync)
 	}
 }
 
+// set_time_offsets writes linux.timeOffsets ("monotonic S N" and
+// "boottime S N" lines) for the time namespace just unshared: allowed only
+// before a process enters it, to its owner's root (time_namespaces(7)).
+static void set_time_offsets(int sync)
+{
+	const char *offsets = getenv("_TRUSTBOX_TIMENS");
+	if (offsets == NULL || *offsets == '\0')
+		return;
+	// setresuid cleared the dumpable flag, which gives /proc/self to global
+	// root, whom this user namespace does not map: set it while writing
+	// (nothing else of the container exists yet), then restore it.
+	int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+	if (dumpable < 0 || prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		report_error(sync, "prctl dumpable", errno);
+	int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		report_error(sync, "open /proc/self/timens_offsets", errno);
+	size_t n = strlen(offsets);
+	if (write(fd, offsets, n) != (ssize_t)n)
+		report_error(sync, "linux.timeOffsets", errno);
+	close(fd);
+	if (prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0) < 0)
+		report_error(sync, "prctl dumpable", errno);
+	unsetenv("_TRUSTBOX_TIMENS");
+}
+
 void trustbox_nsenter(void)
 {
 	const char *sync_env = getenv("_TRUSTBOX_NSENTER");
@@ -104,14 +132,16 @@ void trustbox_nsenter(void)
 			join_cgroups(sync, cg_env);
 		unsetenv("_TRUSTBOX_CGROUP");
 	}
-	if (ns_env == NULL) {
+	const char *unshare_env = getenv("_TRUSTBOX_UNSHARE");
+	if (ns_env == NULL && unshare_env == NULL) {
 		unsetenv("_TRUSTBOX_NSENTER");
 		return;
 	}
-	char list[512];
-	if (strlen(ns_env) >= sizeof(list))
+	char list[512] = "";
+	if (ns_env != NULL && strlen(ns_env) >= sizeof(list))
 		report_error(sync, "namespace list too long", EINVAL);
-	strcpy(list, ns_env);
+	if (ns_env != NULL)
+		strcpy(list, ns_env);
 	int joined_pid = 0;
 	char *save = NULL;
 	for (char *item = strtok_r(list, ",", &save); item != NULL; item = strtok_r(NULL, ",", &save)) {
@@ -130,9 +160,10 @@ void trustbox_nsenter(void)
 			joined_pid = 1;
 	}
 	// New namespaces that must be owned by a joined user namespace are
-	// created here, after joining it, not by clone(2) in the runtime.
-	const char *unshare_env = getenv("_TRUSTBOX_UNSHARE");
-	if (unshare_env != NULL && strstr(ns_env, "user=") != NULL) {
+	// created here, after joining it, not by clone(2) in the runtime; so is
+	// a time namespace with offsets, which must be set before any process
+	// enters it.
+	if (unshare_env != NULL && ns_env != NULL && strstr(ns_env, "user=") != NULL) {
 		// A container joining a user namespace runs as its root, as one
 		// that gets a new namespace does.
 		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
@@ -156,7 +187,10 @@ void trustbox_nsenter(void)
 		}
 		if (flags != 0 && unshare(flags) < 0)
 			report_error(sync, "unshare", errno);
-		if (flags & CLONE_NEWPID)
+		if (flags & CLONE_NEWTIME)
+			set_time_offsets(sync);
+		// New pid and time namespaces are entered by children only.
+		if (flags & (CLONE_NEWPID | CLONE_NEWTIME))
 			joined_pid = 1;
 		unsetenv("_TRUSTBOX_UNSHARE");
 	}

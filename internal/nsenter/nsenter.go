@@ -29,4 +29,7 @@ const (
 	EnvCgroup = "_TRUSTBOX_CGROUP"
 	// CgroupRecv is EnvCgroup's value for the sync-socket handover.
 	CgroupRecv = "recv"
+	// EnvTimens holds the lines written to /proc/self/timens_offsets after
+	// a time namespace is unshared (EnvUnshare with CLONE_NEWTIME).
+	EnvTimens = "_TRUSTBOX_TIMENS"
 )

@@ -81,9 +81,6 @@ func (r *Runtime) Create(o CreateOptions) (c *Container, err error) {
 	if err := spec.CheckLSMLabels(b.Spec.Process, spec.DetectLSM()); err != nil {
 		return nil, fmt.Errorf("%s/config.json: %w", b.Dir, err)
 	}
-	if len(b.Spec.Linux.TimeOffsets) > 0 {
-		return nil, fmt.Errorf("%s/config.json: linux.timeOffsets: time namespace offsets are not supported yet", b.Dir)
-	}
 	warn := o.Warn
 	if warn == nil {
 		warn = func(string) {}

@@ -98,9 +98,12 @@ func (ip *initProc) start(meanwhile func() error) (*Container, error) {
 		attr.UseCgroupFD, attr.CgroupFD = true, int(v2.Fd())
 	}
 	env = append(env, nsenter.EnvSync+"=3", nsenter.EnvCgroup+"="+nsenter.CgroupRecv)
-	forks := slices.Contains(names, "pid") || unshare&unix.CLONE_NEWPID != 0
-	if len(joins) > 0 && (slices.Contains(names, "user") || slices.Contains(names, "pid") || unshare&unix.CLONE_NEWUSER != 0) {
+	forks := slices.Contains(names, "pid") || unshare&(unix.CLONE_NEWPID|unix.CLONE_NEWTIME) != 0
+	if unshare != 0 || slices.Contains(names, "user") || slices.Contains(names, "pid") {
 		env = append(env, nsenter.EnvUnshare+"="+strconv.FormatUint(uint64(unshare), 10))
+		if unshare&unix.CLONE_NEWTIME != 0 {
+			env = append(env, nsenter.EnvTimens+"="+timensOffsets(s.Linux.TimeOffsets))
+		}
 		// The constructor forks into the pid namespace: adopt the child.
 		if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 			childSock.Close()
@@ -136,7 +139,7 @@ func (ip *initProc) start(meanwhile func() error) (*Container, error) {
 	if err := ip.handOverCgroups(parentSock); err != nil {
 		return c, initError(parentSock, err)
 	}
-	if unshare&unix.CLONE_NEWUSER != 0 && len(joins) > 0 {
+	if unshare&unix.CLONE_NEWUSER != 0 {
 		if err := ip.writeMaps(parentSock, cmd.Process.Pid); err != nil {
 			return c, err
 		}
@@ -312,8 +315,10 @@ func (ip *initProc) namespaces(attr *syscall.SysProcAttr) (joins []*os.File, nam
 	}
 	// A joined user or pid namespace, or a new user namespace next to joined
 	// ones, must be entered before the new namespaces are made: the
-	// constructor does it (ADR 0001).
-	deep := byName["user"] != nil || byName["pid"] != nil || (len(joins) > 0 && flags&unix.CLONE_NEWUSER != 0)
+	// constructor does it (ADR 0001). So must a new time namespace with
+	// offsets: they can only be set before a process enters it.
+	deep := byName["user"] != nil || byName["pid"] != nil || (len(joins) > 0 && flags&unix.CLONE_NEWUSER != 0) ||
+		(flags&unix.CLONE_NEWTIME != 0 && len(s.Linux.TimeOffsets) > 0)
 	if deep {
 		return joins, names, flags, nil
 	}
@@ -330,6 +335,18 @@ func (ip *initProc) namespaces(attr *syscall.SysProcAttr) (joins []*os.File, nam
 		attr.Credential = &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: true}
 	}
 	return joins, names, 0, nil
+}
+
+// timensOffsets formats linux.timeOffsets as /proc/PID/timens_offsets
+// takes them ("monotonic SECS NANOSECS" lines, clocks in a fixed order).
+func timensOffsets(offs map[string]specs.LinuxTimeOffset) string {
+	var b strings.Builder
+	for _, clock := range []string{"monotonic", "boottime"} {
+		if o, ok := offs[clock]; ok {
+			fmt.Fprintf(&b, "%s %d %d\n", clock, o.Secs, o.Nanosecs)
+		}
+	}
+	return b.String()
 }
 
 // makeFifo creates the exec fifo that holds init until start, owned by the

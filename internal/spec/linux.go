@@ -52,6 +52,19 @@ func checkNamespaces(s *specs.Spec, _ string) error {
 	if len(s.Linux.TimeOffsets) > 0 && !seen[specs.TimeNamespace] {
 		return fieldErr("linux.timeOffsets", "set without a time namespace")
 	}
+	for _, ns := range s.Linux.Namespaces {
+		if ns.Type == specs.TimeNamespace && ns.Path != "" && len(s.Linux.TimeOffsets) > 0 {
+			return fieldErr("linux.timeOffsets", "set for a joined time namespace (%s): offsets belong to a new one", ns.Path)
+		}
+	}
+	for clock, o := range s.Linux.TimeOffsets {
+		if clock != "monotonic" && clock != "boottime" {
+			return fieldErr("linux.timeOffsets", "clock %q: a time namespace offsets only monotonic and boottime", clock)
+		}
+		if o.Nanosecs >= 1e9 {
+			return fieldErr("linux.timeOffsets."+clock+".nanosecs", "%d is not below one second", o.Nanosecs)
+		}
+	}
 	return nil
 }
 

@@ -37,7 +37,29 @@ func (m *Manager) setFrozen(on bool) error {
 				time.Sleep(time.Millisecond)
 			}
 		case h.V2 && m.Mode == Unified:
-			return write(dir, "cgroup.freeze", map[bool]string{true: "1", false: "0"}[on])
+			if err := write(dir, "cgroup.freeze", map[bool]string{true: "1", false: "0"}[on]); err != nil {
+				return err
+			}
+			// The kernel freezes each task as it next returns to user space:
+			// cgroup.freeze is the request, cgroup.events' "frozen" the
+			// outcome. Wait for it, as for v1's FREEZING, so `pause`
+			// returns with the container stopped and `state` says paused.
+			want := map[bool]string{true: "frozen 1", false: "frozen 0"}[on]
+			delay := 100 * time.Microsecond
+			for deadline := time.Now().Add(2 * time.Second); ; {
+				ev, err := readTrim(dir, "cgroup.events")
+				if err != nil {
+					return fmt.Errorf("freezer %s: %w", dir, err)
+				}
+				if strings.Contains(ev, want) {
+					return nil
+				}
+				if time.Now().After(deadline) {
+					return fmt.Errorf("freezer %s: not %s after 2s", dir, want)
+				}
+				time.Sleep(delay)
+				delay = min(2*delay, 10*time.Millisecond)
+			}
 		}
 	}
 	return fmt.Errorf("pause: no freezer controller on this host")
@@ -88,7 +110,21 @@ func (m *Manager) Stats() Stats {
 		case h.V2 && m.Mode == Unified:
 			s.MemoryUsage, s.MemoryLimit = num(dir, "memory.current"), num(dir, "memory.max")
 			s.PidsCurrent, s.PidsLimit = num(dir, "pids.current"), num(dir, "pids.max")
+			s.CPUUsageNs = cpuStatUsec(dir) * 1000
 		}
 	}
 	return s
+}
+
+// cpuStatUsec reads usage_usec from v2's cpu.stat (present with or without
+// the cpu controller: the core accounts CPU time for every cgroup).
+func cpuStatUsec(dir string) uint64 {
+	data, _ := readTrim(dir, "cpu.stat")
+	for _, line := range strings.Split(data, "\n") {
+		if v, ok := strings.CutPrefix(line, "usage_usec "); ok {
+			n, _ := strconv.ParseUint(v, 10, 64)
+			return n
+		}
+	}
+	return 0
 }

@@ -61,13 +61,89 @@ func (m *Manager) Create() error {
 	return nil
 }
 
+// enableControllers makes every controller the hierarchy offers available in
+// dir. A v2 cgroup has only the controllers its parent lists in
+// cgroup.subtree_control, and a new parent (/trustbox) lists none: without
+// this, memory.max, cpu.max and pids.max do not exist in the container's
+// cgroup and no limit can be set (R-ISO-3). As runc's fs2 manager and
+// systemd do, each ancestor from the root down enables in its
+// subtree_control what its own cgroup.controllers offers. The leaf enables
+// nothing: its processes would make that fail (no internal processes).
+// Hybrid hosts skip this: their v2 tree has no controllers, v1 has them.
+func enableControllers(root, dir string) error {
+	rel, err := filepath.Rel(root, filepath.Dir(dir))
+	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return fmt.Errorf("enable cgroup controllers: %s is not under %s", dir, root)
+	}
+	cur, rest := root, []string(nil)
+	if rel != "." {
+		rest = strings.Split(rel, "/")
+	}
+	for {
+		if err := enableIn(cur); err != nil {
+			return err
+		}
+		if len(rest) == 0 {
+			return nil
+		}
+		cur, rest = filepath.Join(cur, rest[0]), rest[1:]
+	}
+}
+
+// enableIn enables in dir's cgroup.subtree_control the controllers dir has
+// and has not enabled yet (read first: most starts find them all enabled,
+// and a write would take the cgroup tree's lock for nothing).
+func enableIn(dir string) error {
+	avail, err := readTrim(dir, "cgroup.controllers")
+	if err != nil {
+		return fmt.Errorf("enable cgroup controllers in %s: %w", dir, err)
+	}
+	enabled, err := readTrim(dir, "cgroup.subtree_control")
+	if err != nil {
+		return fmt.Errorf("enable cgroup controllers in %s: %w", dir, err)
+	}
+	on := map[string]bool{}
+	for _, c := range strings.Fields(enabled) {
+		on[c] = true
+	}
+	var missing []string
+	for _, c := range strings.Fields(avail) {
+		if !on[c] {
+			missing = append(missing, "+"+c)
+		}
+	}
+	if len(missing) == 0 || write(dir, "cgroup.subtree_control", strings.Join(missing, " ")) == nil {
+		return nil
+	}
+	// The kernel applies such a write all or nothing: one controller it
+	// refuses (cpu while a realtime task runs outside the root, say) must not
+	// keep the others off. A limit that needs a refused controller then fails
+	// when it is set, naming its controller (setV2): fail closed, not here.
+	for _, c := range missing {
+		_ = write(dir, "cgroup.subtree_control", c)
+	}
+	return nil
+}
+
+// mkdir makes dir and its parents in h and, on a pure v2 host, makes the
+// controllers reach dir.
 func (m *Manager) mkdir(h Hierarchy, dir string) error {
+	if err := m.mkdirAll(h, dir); err != nil {
+		return err
+	}
+	if h.V2 && m.Mode == Unified {
+		return enableControllers(h.Mountpoint, dir)
+	}
+	return nil
+}
+
+func (m *Manager) mkdirAll(h Hierarchy, dir string) error {
 	if _, err := os.Stat(dir); err == nil {
 		return nil
 	}
 	parent := filepath.Dir(dir)
 	if parent != h.Mountpoint {
-		if err := m.mkdir(h, parent); err != nil {
+		if err := m.mkdirAll(h, parent); err != nil {
 			return err
 		}
 	}

@@ -117,13 +117,16 @@ func setV2(dir string, r *specs.LinuxResources, controllers bool) error {
 	if mem := r.Memory; mem != nil {
 		w = appendMax(w, "memory.max", mem.Limit)
 		w = appendMax(w, "memory.low", mem.Reservation)
-		if mem.Swap != nil && mem.Limit != nil && *mem.Swap > 0 && *mem.Limit > 0 {
+		// OCI's swap is memory+swap (v1's memsw); v2 limits swap alone.
+		if mem.Swap != nil && *mem.Swap == -1 {
+			w = append(w, kv{"memory.swap.max", "max"})
+		} else if mem.Swap != nil && mem.Limit != nil && *mem.Swap > 0 && *mem.Limit > 0 {
 			w = append(w, kv{"memory.swap.max", strconv.FormatInt(*mem.Swap-*mem.Limit, 10)})
 		}
 	}
 	if c := r.CPU; c != nil {
 		if c.Shares != nil && *c.Shares != 0 {
-			w = append(w, kv{"cpu.weight", strconv.FormatUint(1+((*c.Shares-2)*9999)/262142, 10)})
+			w = append(w, kv{"cpu.weight", strconv.FormatUint(cpuWeight(*c.Shares), 10)})
 		}
 		if c.Quota != nil || c.Period != nil {
 			q, p := "max", uint64(100000)
@@ -135,11 +138,71 @@ func setV2(dir string, r *specs.LinuxResources, controllers bool) error {
 			}
 			w = append(w, kv{"cpu.max", fmt.Sprintf("%s %d", q, p)})
 		}
+		if c.Cpus != "" {
+			w = append(w, kv{"cpuset.cpus", c.Cpus})
+		}
+		if c.Mems != "" {
+			w = append(w, kv{"cpuset.mems", c.Mems})
+		}
 	}
 	if p := r.Pids; p != nil && p.Limit != nil {
 		w = append(w, kv{"pids.max", pidsMax(*p.Limit)})
 	}
-	return writeAll(dir, w)
+	if b := r.BlockIO; b != nil {
+		w = append(w, ioV2(dir, b)...)
+	}
+	for _, hp := range r.HugepageLimits {
+		w = append(w, kv{"hugetlb." + hp.Pagesize + ".max", strconv.FormatUint(hp.Limit, 10)})
+	}
+	for _, x := range w {
+		if err := write(dir, x.file, x.val); err != nil {
+			if !exists(dir, x.file) {
+				// The file is missing (the write, which would create it,
+				// meets EACCES) when its controller is not enabled for this
+				// cgroup: say which (R-ISO-3).
+				ctrl, _, _ := strings.Cut(x.file, ".")
+				return fmt.Errorf("%w: the %s controller is not enabled for %s (its parent's cgroup.subtree_control)", err, ctrl, dir)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// cpuWeight converts v1 cpu.shares [2, 262144] to v2 cpu.weight [1, 10000],
+// with the formula runc and crun use, so a container gets the same weight
+// from every runtime.
+func cpuWeight(shares uint64) uint64 {
+	shares = min(max(shares, 2), 262144)
+	return 1 + ((shares-2)*9999)/262142
+}
+
+// ioV2 converts OCI blockIO (v1 blkio semantics) to the io controller's
+// files: the weight to io.bfq.weight when BFQ is the scheduler (same
+// 1-1000 scale), else to io.weight (1-10000, runc's conversion); the
+// throttles to io.max lines.
+func ioV2(dir string, b *specs.LinuxBlockIO) []kv {
+	var w []kv
+	if b.Weight != nil && *b.Weight != 0 {
+		if exists(dir, "io.bfq.weight") {
+			w = append(w, kv{"io.bfq.weight", strconv.Itoa(int(*b.Weight))})
+		} else {
+			w = append(w, kv{"io.weight", strconv.Itoa(1 + (int(*b.Weight)-10)*9999/990)})
+		}
+	}
+	for _, t := range []struct {
+		key string
+		ds  []specs.LinuxThrottleDevice
+	}{{"rbps", b.ThrottleReadBpsDevice}, {"wbps", b.ThrottleWriteBpsDevice}, {"riops", b.ThrottleReadIOPSDevice}, {"wiops", b.ThrottleWriteIOPSDevice}} {
+		for _, d := range t.ds {
+			v := "max"
+			if d.Rate != 0 {
+				v = strconv.FormatUint(d.Rate, 10)
+			}
+			w = append(w, kv{"io.max", fmt.Sprintf("%d:%d %s=%s", d.Major, d.Minor, t.key, v)})
+		}
+	}
+	return w
 }
 
 // DeviceRule formats a v1 devices.allow/deny line ("c 1:3 rwm").

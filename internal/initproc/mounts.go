@@ -121,8 +121,16 @@ func cgroupMount(c *config.Init, root *os.File, m specs.Mount, opts spec.MountOp
 		return err
 	}
 	defer target.Close()
-	if _, ok := c.CgroupDirs["unified"]; ok && len(c.CgroupDirs) == 1 {
-		mnt, err := linux.NewFS("cgroup2", "cgroup2", nil, nil, unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOEXEC)
+	if dir, ok := c.CgroupDirs["unified"]; ok && len(c.CgroupDirs) == 1 {
+		ro := uint64(unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV | unix.MOUNT_ATTR_NOEXEC)
+		mnt, err := linux.NewFS("cgroup2", "cgroup2", nil, nil, ro)
+		if errors.Is(err, unix.EPERM) {
+			// A user namespace without a cgroup namespace of its own may not
+			// mount the host's cgroup2 (found on a pure v2 kernel,
+			// e2e/TestCgroupV2VM): show the container its own cgroup
+			// directory instead, read-only, as the v1 path below does.
+			return bindMount(root, specs.Mount{Source: dir, Destination: m.Destination, Type: "bind"}, spec.MountOptions{Attr: ro})
+		}
 		if err != nil {
 			return err
 		}

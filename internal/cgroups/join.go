@@ -53,6 +53,45 @@ func refuseShared(dir string) error {
 	return nil
 }
 
+// Join holds what lets a new process enter the container's cgroup as it
+// starts, without the global threadgroup lock whose first writer waits for
+// an RCU grace period (Add's cgroup.procs writes pay it): each v1
+// hierarchy's "tasks" file, which the process, still single-threaded,
+// writes "0" to (nsenter's constructor does); and the v2 directory, for
+// clone3's CLONE_INTO_CGROUP. Both are opened here, by host root: the kernel
+// checks the opener's credentials, not the writer's.
+type Join struct {
+	Tasks []*os.File // v1 "tasks" files, write-only
+	Dir   *os.File   // the v2 cgroup directory, or nil on a v1-only host
+}
+
+// OpenJoin opens the files a new process needs to join the existing cgroup
+// (exec); create hands init the v1 files later, by message (OpenTasks).
+func (m *Manager) OpenJoin() (*Join, error) {
+	dir, err := m.OpenV2()
+	if err != nil {
+		return nil, err
+	}
+	tasks, err := m.OpenTasks()
+	if err != nil {
+		if dir != nil {
+			dir.Close()
+		}
+		return nil, err
+	}
+	return &Join{Tasks: tasks, Dir: dir}, nil
+}
+
+// Close closes the runtime's copies of the files.
+func (j *Join) Close() {
+	for _, f := range j.Tasks {
+		f.Close()
+	}
+	if j.Dir != nil {
+		j.Dir.Close()
+	}
+}
+
 // OpenV2 opens the v2 cgroup directory for CLONE_INTO_CGROUP; nil on a
 // v1-only host.
 func (m *Manager) OpenV2() (*os.File, error) {
@@ -89,4 +128,3 @@ func (m *Manager) OpenTasks() ([]*os.File, error) {
 	}
 	return out, nil
 }
-

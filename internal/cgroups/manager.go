@@ -178,52 +178,6 @@ func (m *Manager) Add(pid int) error {
 	return nil
 }
 
-// Join holds what lets a new process enter the container's cgroup as it
-// starts, without the global threadgroup lock whose first writer waits for
-// an RCU grace period (Add's cgroup.procs writes pay it): each v1
-// hierarchy's "tasks" file, which the process, still single-threaded,
-// writes "0" to (nsenter's constructor does); and the v2 directory, for
-// clone3's CLONE_INTO_CGROUP. Both are opened here, by host root: the kernel
-// checks the opener's credentials, not the writer's.
-type Join struct {
-	Tasks []*os.File // v1 "tasks" files, write-only
-	Dir   *os.File   // the v2 cgroup directory, or nil on a v1-only host
-}
-
-// OpenJoin opens the files a new process needs to join the cgroup.
-func (m *Manager) OpenJoin() (*Join, error) {
-	j := &Join{}
-	for _, h := range m.hiers {
-		dir := m.Dirs[h.Key()]
-		if h.V2 {
-			f, err := os.OpenFile(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-			if err != nil {
-				j.Close()
-				return nil, fmt.Errorf("join cgroup %s: %w", dir, err)
-			}
-			j.Dir = f
-			continue
-		}
-		f, err := os.OpenFile(filepath.Join(dir, "tasks"), unix.O_WRONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			j.Close()
-			return nil, fmt.Errorf("join cgroup %s: %w", dir, err)
-		}
-		j.Tasks = append(j.Tasks, f)
-	}
-	return j, nil
-}
-
-// Close closes the runtime's copies of the files.
-func (j *Join) Close() {
-	for _, f := range j.Tasks {
-		f.Close()
-	}
-	if j.Dir != nil {
-		j.Dir.Close()
-	}
-}
-
 // Contains reports whether pid is in the container's cgroup in every
 // hierarchy, read from /proc/PID/cgroup (paths as this process's cgroup
 // namespace sees them).

@@ -117,13 +117,17 @@ func bootV2VM(t *testing.T, qemu, kernel, initrd string) (map[string]string, str
 	// TCG, not KVM, by default: nested KVM under Firecracker (this machine,
 	// and CI's) hangs the guest right after the kernel's real-mode setup, and
 	// a boot under TCG takes ~10 s. TRUSTBOX_VM_ACCEL=kvm uses KVM where it works.
+	// One vCPU: a CI run with other test packages busy on both host CPUs
+	// saw both guest vCPUs in soft lockup for the whole timeout (each
+	// spinning in the kernel, as on a cross-CPU call whose target vCPU
+	// thread is not running); a single vCPU waits on nobody and is as fast.
 	accel := os.Getenv("TRUSTBOX_VM_ACCEL")
 	if accel == "" {
 		accel = "tcg"
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, qemu, "-accel", accel, "-m", "512", "-smp", "2",
+	cmd := exec.CommandContext(ctx, qemu, "-accel", accel, "-m", "512", "-smp", "1",
 		"-nodefaults", "-display", "none", "-no-reboot", "-serial", "stdio",
 		"-kernel", kernel, "-initrd", initrd,
 		"-append", "console=ttyS0 cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1 panic=-1 quiet")

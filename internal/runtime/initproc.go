@@ -313,11 +313,13 @@ func (ip *initProc) namespaces(attr *syscall.SysProcAttr) (joins []*os.File, nam
 			joins, names = append(joins, f), append(names, n)
 		}
 	}
-	// A joined user or pid namespace, or a new user namespace next to joined
-	// ones, must be entered before the new namespaces are made: the
-	// constructor does it (ADR 0001). So must a new time namespace with
-	// offsets: they can only be set before a process enters it.
-	deep := byName["user"] != nil || byName["pid"] != nil || (len(joins) > 0 && flags&unix.CLONE_NEWUSER != 0) ||
+	// A joined user or pid namespace must be entered before the new
+	// namespaces are made: the constructor does it (ADR 0001). It also makes
+	// a new user namespace (the runtime writes its maps when asked): Go would
+	// have to fork the whole runtime for CLONE_NEWUSER, while with no clone
+	// flags it uses vfork. And a new time namespace with offsets: they can
+	// only be set before a process enters it.
+	deep := byName["user"] != nil || byName["pid"] != nil || flags&unix.CLONE_NEWUSER != 0 ||
 		(flags&unix.CLONE_NEWTIME != 0 && len(s.Linux.TimeOffsets) > 0)
 	if deep {
 		return joins, names, flags, nil

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/trustbox/trustbox/internal/cgroups"
+	"github.com/trustbox/trustbox/internal/testutil"
 )
 
 // Resources land in the host's cgroup v1 controllers (this machine is hybrid)
@@ -91,9 +93,18 @@ func TestHooks(t *testing.T) {
 	hook := func(name string) specs.Hook {
 		return specs.Hook{Path: "/bin/sh", Args: []string{"sh", "-c", "cat > " + filepath.Join(out, name)}}
 	}
+	nsenter := testutil.RequiresBinary(t, "nsenter")
+	// createRuntime runs before pivot_root: entering the container's mount
+	// namespace, it still finds the rootfs at its host path (a GPU hook
+	// mounts into it that way); after pivot_root that path is gone there.
+	orderHook := specs.Hook{Path: "/bin/sh", Args: []string{"sh", "-c", fmt.Sprintf(
+		`cat > %[1]s/createRuntime; pid=$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p' %[1]s/createRuntime); `+
+			`bundle=$(sed -n 's/.*"bundle":"\([^"]*\)".*/\1/p' %[1]s/createRuntime); `+
+			`if %[2]s -t "$pid" -m -- test -d "$bundle/rootfs/bin"; then echo before-pivot; else echo after-pivot; fi > %[1]s/order`,
+		out, nsenter)}}
 	b := e.bundle([]string{"cat", "/tmp/startContainer"}, func(s *specs.Spec) {
 		s.Hooks = &specs.Hooks{
-			Prestart: []specs.Hook{hook("prestart")}, CreateRuntime: []specs.Hook{hook("createRuntime")},
+			Prestart: []specs.Hook{hook("prestart")}, CreateRuntime: []specs.Hook{orderHook},
 			// createContainer runs in the container's namespaces before pivot_root, a host path;
 			// startContainer runs inside the container, a path in its rootfs.
 			CreateContainer: []specs.Hook{hook("createContainer")},
@@ -109,7 +120,10 @@ func TestHooks(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &inside); err != nil || inside.ID != "e2e-hooks" {
 		t.Errorf("startContainer hook got state %q (%v)", r.stdout, err)
 	}
-	want := map[string]string{"prestart": "created", "createRuntime": "created", "createContainer": "creating", "poststart": "running", "poststop": "stopped"}
+	if order, err := os.ReadFile(filepath.Join(out, "order")); err != nil || strings.TrimSpace(string(order)) != "before-pivot" {
+		t.Errorf("createRuntime hook ran %q (%v), want before pivot_root", order, err)
+	}
+	want := map[string]string{"prestart": "creating", "createRuntime": "creating", "createContainer": "creating", "poststart": "running", "poststop": "stopped"}
 	for name, status := range want {
 		data, err := os.ReadFile(filepath.Join(out, name))
 		if err != nil {
@@ -132,5 +146,21 @@ func TestPersonality(t *testing.T) {
 	r := e.runIn(b, nil, "run", "e2e-pers")
 	if r.code != 0 || strings.TrimSpace(r.stdout) != "i686" {
 		t.Fatalf("exit %d: %q %s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// A failing createRuntime hook fails create with its name, and leaves no
+// container, cgroup or process behind (the env checks for leaks).
+func TestFailingRuntimeHook(t *testing.T) {
+	e := newEnv(t)
+	b := e.bundle([]string{"true"}, func(s *specs.Spec) {
+		s.Hooks = &specs.Hooks{CreateRuntime: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "cat >/dev/null; exit 3"}}}}
+	})
+	r := e.runIn(b, nil, "run", "e2e-hookfail")
+	if r.code == 0 || !strings.Contains(r.stderr, "hooks.createRuntime[0]") {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if r := e.run("state", "e2e-hookfail"); r.code == 0 {
+		t.Fatalf("container left behind: %s", r.stdout)
 	}
 }

@@ -30,6 +30,10 @@ type Init struct {
 	CgroupDirs map[string]string `json:"cgroupDirs,omitempty"`
 	// UserNS tells init it runs in a new user namespace (device nodes are bind-mounted, not created).
 	UserNS bool `json:"userns,omitempty"`
+	// RuntimeHooks says the config has prestart or createRuntime hooks: init
+	// stops before createContainer hooks and pivot_root, asks the runtime to
+	// run them ({"type":"hooks"}) and waits for {"type":"hooks-done"}.
+	RuntimeHooks bool `json:"runtimeHooks,omitempty"`
 	// State is the OCI state JSON given to hooks run by init.
 	State []byte `json:"state,omitempty"`
 	// Seccomp is the compiled filter (struct sock_filter array), installed
@@ -106,7 +110,7 @@ type SockFilter struct {
 
 // Message is what init reports back on the sync socket.
 type Message struct {
-	Type  string `json:"type"`            // "ready", "error", "pty"
+	Type  string `json:"type"`            // "ready", "error", "pty", "hooks", "hooks-done"
 	Error string `json:"error,omitempty"` // set when Type is "error"
 	Pid   int    `json:"pid,omitempty"`
 }

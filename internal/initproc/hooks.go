@@ -3,11 +3,15 @@ package initproc
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/trustbox/trustbox/internal/config"
 )
 
 // runHooks runs the createContainer or startContainer hooks from inside the
@@ -51,6 +55,24 @@ func RunHook(hk specs.Hook, state []byte) error {
 			return fmt.Errorf("timed out after %ds", *hk.Timeout)
 		}
 		return fmt.Errorf("%w: %s", err, bytes.TrimSpace(out.Bytes()))
+	}
+	return nil
+}
+
+// awaitRuntimeHooks asks the runtime to run the prestart and createRuntime
+// hooks and waits until it has.
+func awaitRuntimeHooks(sync *os.File) error {
+	if err := send(sync, config.Message{Type: "hooks"}); err != nil {
+		return fmt.Errorf("ask for runtime hooks: %w", err)
+	}
+	buf := make([]byte, 4096)
+	n, err := sync.Read(buf)
+	if err != nil {
+		return fmt.Errorf("wait for runtime hooks: %w", err)
+	}
+	var m config.Message
+	if err := json.Unmarshal(buf[:n], &m); err != nil || m.Type != "hooks-done" {
+		return fmt.Errorf("wait for runtime hooks: unexpected reply %q", buf[:n])
 	}
 	return nil
 }

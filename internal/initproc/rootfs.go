@@ -80,6 +80,14 @@ func setupRootfs(c *config.Init) error {
 	if err := setHostname(s); err != nil {
 		return err
 	}
+	if c.RuntimeHooks {
+		// OCI: prestart and createRuntime hooks run in the runtime's
+		// namespaces after the container's exist, before pivot_root (a GPU
+		// hook mounts into the rootfs through this mount namespace).
+		if err := awaitRuntimeHooks(syncSock); err != nil {
+			return err
+		}
+	}
 	if err := runHooks(s.Hooks, "createContainer", c.State); err != nil {
 		return err
 	}

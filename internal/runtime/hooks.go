@@ -31,3 +31,16 @@ func runHostHooks(h *specs.Hooks, kind string, state []byte) error {
 	}
 	return nil
 }
+
+// runtimeHooks runs the prestart (deprecated) and createRuntime hooks, in
+// that order, with the state of the container being created.
+func (ip *initProc) runtimeHooks() error {
+	if ip.st == nil {
+		return fmt.Errorf("container init: asked for runtime hooks while joining a container")
+	}
+	state := marshal(ip.st.State)
+	if err := runHostHooks(ip.st.Spec.Hooks, "prestart", state); err != nil {
+		return err
+	}
+	return runHostHooks(ip.st.Spec.Hooks, "createRuntime", state)
+}

@@ -171,7 +171,8 @@ func (ip *initProc) start(meanwhile func() error) (*Container, error) {
 	ip.st.Status = specs.StateCreating
 	cfg := config.Init{ID: ip.st.ID, Spec: forInit(s), Rootfs: ip.st.Rootfs, NoPivot: ip.o.NoPivot,
 		CgroupDirs: ip.cg.Dirs, UserNS: ip.st.UserNS, State: marshal(ip.st.State),
-		Seccomp: ip.filter, SeccompFlags: ip.sflags}
+		Seccomp: ip.filter, SeccompFlags: ip.sflags,
+		RuntimeHooks: s.Hooks != nil && len(s.Hooks.Prestart)+len(s.Hooks.CreateRuntime) > 0}
 	if agentFd > 0 {
 		cfg.SeccompAgentFd = agentFd
 		st := ip.st.State
@@ -202,12 +203,6 @@ func (ip *initProc) start(meanwhile func() error) (*Container, error) {
 		}
 	}
 	ip.st.Status = specs.StateCreated
-	if err := runHostHooks(s.Hooks, "prestart", marshal(ip.st.State)); err != nil {
-		return c, err
-	}
-	if err := runHostHooks(s.Hooks, "createRuntime", marshal(ip.st.State)); err != nil {
-		return c, err
-	}
 	return c, ip.r.save(ip.st)
 }
 

@@ -33,6 +33,15 @@ func (ip *initProc) awaitReady(sock *os.File, c *Container) error {
 			return nil
 		case "error":
 			return errors.New(m.Error)
+		case "hooks":
+			// Init has made the container's namespaces and mounts and waits
+			// before createContainer hooks and pivot_root (OCI order).
+			if err := ip.runtimeHooks(); err != nil {
+				return err
+			}
+			if _, err := sock.Write(marshal(config.Message{Type: "hooks-done"})); err != nil {
+				return fmt.Errorf("container init: %w", err)
+			}
 		case "pty":
 			pty := os.NewFile(uintptr(fd), "pty-master")
 			if ip.o.ConsoleSocket == "" {

@@ -1,2 +1,2 @@
-// Package exeseal makes a sealed, read-only in-memory copy of the trustbox binary to re-exec as container init (CVE-2019-5736).
+// Package exeseal gives container init a read-only view of the trustbox binary to re-exec (a read-only detached mount, or a sealed memfd copy) against CVE-2019-5736.
 package exeseal

@@ -8,6 +8,26 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// ReadOnly returns a detached, read-only bind mount of the running
+// executable (open_tree OPEN_TREE_CLONE, then mount_setattr RDONLY): a
+// process exec'd through it has /proc/PID/exe on a read-only mount, so the
+// CVE-2019-5736 write (reopening that link for writing once the runtime has
+// exited) fails with EROFS. Nobody outside the runtime's mount namespace can
+// clone the detached mount or change its flags. It costs ~40 us where Copy
+// costs milliseconds (docs/adr/0005).
+func ReadOnly() (*os.File, error) {
+	fd, err := unix.OpenTree(unix.AT_FDCWD, "/proc/self/exe", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("read-only binary: open_tree: %w", err)
+	}
+	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV}
+	if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH, &attr); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("read-only binary: mount_setattr: %w", err)
+	}
+	return os.NewFile(uintptr(fd), "trustbox-init-ro"), nil
+}
+
 // Seals makes the memfd immutable: no write, grow, shrink, or new seals.
 const Seals = unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
 

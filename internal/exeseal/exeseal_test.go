@@ -2,6 +2,7 @@ package exeseal
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"strconv"
 	"testing"
@@ -67,5 +68,36 @@ func TestWritableFrom(t *testing.T) {
 		if err != nil || got != tc.want {
 			t.Errorf("%s: got %v %v, want %v", tc.name, got, err, tc.want)
 		}
+	}
+}
+
+// ReadOnly's fd is the running binary itself (same inode), on a mount that
+// is read-only, nosuid and nodev.
+func TestReadOnly(t *testing.T) {
+	f, err := ReadOnly()
+	if err != nil {
+		if errors.Is(err, unix.ENOSYS) {
+			t.Skip("kernel without open_tree/mount_setattr (before 5.12)")
+		}
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var st, self unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Stat("/proc/self/exe", &self); err != nil {
+		t.Fatal(err)
+	}
+	if st.Dev != self.Dev || st.Ino != self.Ino {
+		t.Fatalf("fd is %d:%d, the binary %d:%d", st.Dev, st.Ino, self.Dev, self.Ino)
+	}
+	var fs unix.Statfs_t
+	if err := unix.Fstatfs(int(f.Fd()), &fs); err != nil {
+		t.Fatal(err)
+	}
+	want := int64(unix.ST_RDONLY | unix.ST_NOSUID | unix.ST_NODEV)
+	if fs.Flags&want != want {
+		t.Fatalf("mount flags %#x, want read-only, nosuid, nodev (%#x)", fs.Flags, want)
 	}
 }

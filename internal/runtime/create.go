@@ -255,17 +255,30 @@ func writePidFile(path string, pid int) error {
 	return nil
 }
 
-// sealedInit returns the command that re-execs trustbox as init: a sealed
-// copy when the container could otherwise write the binary (CVE-2019-5736),
-// the binary itself when its user namespace maps neither its owner nor its
-// group (ADR 0003). mem is nil when no copy was made.
+// sealedInit returns the command that re-execs trustbox as init, through a
+// read-only detached mount of the binary so the container can never write
+// it (CVE-2019-5736, docs/adr/0005). Where the kernel cannot make one
+// (before 5.12), a sealed memfd copy when the container could write the
+// binary, else the binary itself (ADR 0003). mem is the fd to keep open
+// until the process has started.
 func sealedInit(extra []*os.File, env []string, s *specs.Spec) (cmd *exec.Cmd, mem *os.File, err error) {
 	path := "/proc/self/exe"
-	if needSeal(s) {
-		if mem, err = exeseal.Copy(); err != nil {
-			return nil, nil, err
+	if mem, err = exeseal.ReadOnly(); err != nil {
+		mem = nil
+		if needSeal(s) {
+			if mem, err = exeseal.Copy(); err != nil {
+				return nil, nil, err
+			}
 		}
-		path = fmt.Sprintf("/proc/self/fd/%d", mem.Fd())
+	}
+	if mem != nil {
+		// Passed as the last extra file and exec'd at its number in the
+		// child: Go's child moves fds around before execve and may reuse
+		// the number the file has here (seen with many extra files: EACCES
+		// from exec'ing a namespace fd). Init marks it close-on-exec with
+		// every other fd before the workload runs.
+		extra = append(extra, mem)
+		path = fmt.Sprintf("/proc/self/fd/%d", 2+len(extra))
 	}
 	cmd = &exec.Cmd{
 		Path:        path,

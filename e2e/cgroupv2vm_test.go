@@ -68,8 +68,9 @@ func TestCgroupV2VM(t *testing.T) {
 		"run-exit": "0",
 		// (b) the limits, as the container reads them in its own cgroup2.
 		"in-memory": "67108864", "in-pids": "12", "in-cpu-max": "50000 100000",
-		"in-cpu-weight": "20", // cpu.shares 512 on v2's scale (runc's conversion)
-		"in-cgroup":     "0::/", "in-mount": "cgroup2 ro",
+		"in-memory-high": "62914560", // linux.resources.unified
+		"in-cpu-weight":  "20",       // cpu.shares 512 on v2's scale (runc's conversion)
+		"in-cgroup":      "0::/", "in-mount": "cgroup2 ro",
 		// (c) the cgroupfs is read-only from inside.
 		"in-write-pids-max": "denied",
 		// The eBPF device filter lets the default devices through.
@@ -231,6 +232,7 @@ poweroff -f
 // follows it uses shell builtins only: no fork is needed to report.
 const inside = `say() { echo "TBVM $*"; }
 say in-memory $(cat /sys/fs/cgroup/memory.max)
+say in-memory-high $(cat /sys/fs/cgroup/memory.high)
 say in-pids $(cat /sys/fs/cgroup/pids.max)
 say in-cpu-max $(cat /sys/fs/cgroup/cpu.max)
 say in-cpu-weight $(cat /sys/fs/cgroup/cpu.weight)
@@ -326,6 +328,7 @@ func buildV2Initramfs(t *testing.T, path string, bins map[string]string) error {
 	limited.Linux.Resources.Memory = &specs.LinuxMemory{Limit: &mem}
 	limited.Linux.Resources.Pids = &specs.LinuxPids{Limit: &pids}
 	limited.Linux.Resources.CPU = &specs.LinuxCPU{Quota: &quota, Period: &period, Shares: &shares}
+	limited.Linux.Resources.Unified = map[string]string{"memory.high": "62914560"} // 60 MiB: the kernel keeps page multiples
 	sleeper := v2Spec([]string{"sleep", "1000"}, "/bundle/rootfs")
 	sleeper.Linux.Resources.Pids = nil // "max": update sets the first limit
 	// No cgroup namespace: its user namespace may not mount cgroup2, so it

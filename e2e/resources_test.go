@@ -164,3 +164,24 @@ func TestFailingRuntimeHook(t *testing.T) {
 		t.Fatalf("container left behind: %s", r.stdout)
 	}
 }
+
+// linux.resources.unified names cgroup v2 files: on a host whose v2 tree has
+// no controllers (v1 or hybrid, like this one) it is refused before any
+// process starts, naming the field; TestCgroupV2VM applies it on pure v2.
+func TestUnifiedResourcesNeedCgroupV2(t *testing.T) {
+	mode, _, err := cgroups.Detect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mode == cgroups.Unified {
+		t.Skip("pure cgroup v2 host: unified is applied here (TestCgroupV2VM covers it)")
+	}
+	e := newEnv(t)
+	b := e.bundle([]string{"true"}, func(s *specs.Spec) {
+		s.Linux.Resources.Unified = map[string]string{"memory.high": "60000000"}
+	})
+	r := e.runIn(b, nil, "run", "e2e-unified")
+	if r.code == 0 || !strings.Contains(r.stderr, "linux.resources.unified: needs a cgroup v2 host") {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -25,10 +26,24 @@ func DefaultDevices() []specs.LinuxDeviceCgroup {
 	}
 }
 
+// Check refuses resources this host's cgroups cannot apply, before a
+// container is started: linux.resources.unified names cgroup v2 files,
+// which a v1 or hybrid host (whose v2 tree has no controllers) does not
+// have. runc refuses it there too.
+func (m *Manager) Check(r *specs.LinuxResources) error {
+	if r != nil && len(r.Unified) > 0 && m.Mode != Unified {
+		return fmt.Errorf("linux.resources.unified: needs a cgroup v2 host; this one is %s", m.Mode)
+	}
+	return nil
+}
+
 // Set applies OCI resources to every hierarchy that carries the controller.
 func (m *Manager) Set(r *specs.LinuxResources) error {
 	if r == nil {
 		return nil
+	}
+	if err := m.Check(r); err != nil {
+		return err
 	}
 	for _, h := range m.hiers {
 		dir := m.Dirs[h.Key()]
@@ -153,6 +168,17 @@ func setV2(dir string, r *specs.LinuxResources, controllers bool) error {
 	}
 	for _, hp := range r.HugepageLimits {
 		w = append(w, kv{"hugetlb." + hp.Pagesize + ".max", strconv.FormatUint(hp.Limit, 10)})
+	}
+	// linux.resources.unified last, so it can refine what the typed fields
+	// set (as runc); keys are checked by internal/spec (no cgroup.* files,
+	// no paths).
+	keys := make([]string, 0, len(r.Unified))
+	for k := range r.Unified {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		w = append(w, kv{k, r.Unified[k]})
 	}
 	for _, x := range w {
 		if err := write(dir, x.file, x.val); err != nil {

@@ -208,6 +208,9 @@ func (r *Runtime) newCgroup(st *State, s *specs.Spec) (*cgroups.Manager, error) 
 	if err != nil {
 		return nil, fmt.Errorf("linux.cgroupsPath: %w", err)
 	}
+	if err := cg.Check(s.Linux.Resources); err != nil {
+		return nil, err
+	}
 	if err := cg.CreateV2(); err != nil {
 		cg.Destroy()
 		return nil, fmt.Errorf("linux.cgroupsPath: %w", err)

@@ -3,6 +3,7 @@ package spec
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -42,6 +43,11 @@ func checkResources(s *specs.Spec, _ string) error {
 	if b := r.BlockIO; b != nil && b.Weight != nil && *b.Weight != 0 && (*b.Weight < 10 || *b.Weight > 1000) {
 		return fieldErr("linux.resources.blockIO.weight", "%d is outside 10..1000", *b.Weight)
 	}
+	for key, val := range r.Unified {
+		if err := checkUnifiedKey(key, val); err != nil {
+			return err
+		}
+	}
 	for i, d := range r.Devices {
 		f := fmt.Sprintf("linux.resources.devices[%d]", i)
 		switch d.Type {
@@ -69,6 +75,26 @@ func checkDevices(s *specs.Spec, _ string) error {
 		default:
 			return fieldErr(f+".type", "%q is not c, b, u or p", d.Type)
 		}
+	}
+	return nil
+}
+
+// checkUnifiedKey accepts a cgroup v2 interface file of a controller
+// ("memory.high", "io.latency") and a one-line value. The cgroup.* core
+// files are refused: they move processes (procs, threads), change the tree
+// (subtree_control, type) or kill and freeze it, which is the runtime's to
+// do (R-ISO-3); and a key must name a file in the container's own cgroup,
+// never a path.
+func checkUnifiedKey(key, val string) error {
+	f := "linux.resources.unified." + key
+	ctrl, file, ok := strings.Cut(key, ".")
+	switch {
+	case !ok || ctrl == "" || file == "" || strings.ContainsAny(key, "/\x00") || strings.Contains(key, ".."):
+		return fieldErr(f, "%q is not a cgroup v2 interface file name (controller.file)", key)
+	case ctrl == "cgroup":
+		return fieldErr(f, "the cgroup core files are the runtime's to write (membership, the tree, freeze and kill)")
+	case strings.ContainsAny(val, "\n\x00"):
+		return fieldErr(f, "the value must be one line")
 	}
 	return nil
 }

@@ -53,6 +53,14 @@ func TestValidateNamesTheField(t *testing.T) {
 			s.Linux.Devices = []specs.LinuxDevice{{Path: "/dev", Type: "c"}}
 		}, "linux.devices[0].path"},
 		{"personality", func(s *specs.Spec) { s.Linux.Personality = &specs.LinuxPersonality{Domain: "BSD"} }, "linux.personality.domain"},
+		{"unified v2 file", func(s *specs.Spec) {
+			s.Linux.Resources.Unified = map[string]string{"memory.high": "60000000", "io.latency": "default target=1000"}
+		}, ""},
+		{"unified core file", func(s *specs.Spec) { s.Linux.Resources.Unified = map[string]string{"cgroup.procs": "1"} }, "linux.resources.unified.cgroup.procs"},
+		{"unified path", func(s *specs.Spec) { s.Linux.Resources.Unified = map[string]string{"../memory.max": "1"} }, "linux.resources.unified.../memory.max"},
+		{"unified subdir", func(s *specs.Spec) { s.Linux.Resources.Unified = map[string]string{"x/memory.max": "1"} }, "linux.resources.unified.x/memory.max"},
+		{"unified no controller", func(s *specs.Spec) { s.Linux.Resources.Unified = map[string]string{"memory": "1"} }, "linux.resources.unified.memory"},
+		{"unified two lines", func(s *specs.Spec) { s.Linux.Resources.Unified = map[string]string{"memory.high": "1\nmax"} }, "linux.resources.unified.memory.high"},
 		{"time offsets without ns", func(s *specs.Spec) {
 			s.Linux.TimeOffsets = map[string]specs.LinuxTimeOffset{"monotonic": {Secs: 1}}
 		}, "linux.timeOffsets"},

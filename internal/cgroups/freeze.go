@@ -2,6 +2,7 @@ package cgroups
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -109,6 +110,11 @@ func (m *Manager) Stats() Stats {
 			s.CPUUsageNs = num(dir, "cpuacct.usage")
 		case h.V2 && m.Mode == Unified:
 			s.MemoryUsage, s.MemoryLimit = num(dir, "memory.current"), num(dir, "memory.max")
+			if v, _ := readTrim(dir, "memory.max"); v == "max" {
+				// As runc reports it (v1 reads a huge number); pids "max"
+				// stays 0, runc's "no limit".
+				s.MemoryLimit = math.MaxUint64
+			}
 			s.PidsCurrent, s.PidsLimit = num(dir, "pids.current"), num(dir, "pids.max")
 			s.CPUUsageNs = cpuStatUsec(dir) * 1000
 		}

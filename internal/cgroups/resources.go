@@ -144,9 +144,23 @@ func setV2(dir string, r *specs.LinuxResources, controllers bool) error {
 			w = append(w, kv{"cpu.weight", strconv.FormatUint(cpuWeight(*c.Shares), 10)})
 		}
 		if c.Quota != nil || c.Period != nil {
+			// cpu.max holds both: a change of one keeps the other (update
+			// --cpu-quota alone must not reset the period, as v1's separate
+			// files never did).
 			q, p := "max", uint64(100000)
-			if c.Quota != nil && *c.Quota > 0 {
-				q = strconv.FormatInt(*c.Quota, 10)
+			if cur, err := readTrim(dir, "cpu.max"); err == nil {
+				if cq, cp, ok := strings.Cut(cur, " "); ok {
+					q = cq
+					if n, err := strconv.ParseUint(cp, 10, 64); err == nil {
+						p = n
+					}
+				}
+			}
+			if c.Quota != nil {
+				q = "max"
+				if *c.Quota > 0 {
+					q = strconv.FormatInt(*c.Quota, 10)
+				}
 			}
 			if c.Period != nil && *c.Period != 0 {
 				p = *c.Period

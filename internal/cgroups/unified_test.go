@@ -117,3 +117,55 @@ func TestCPUWeight(t *testing.T) {
 		}
 	}
 }
+
+// cpu.max holds quota and period: changing one keeps the other (update
+// --cpu-quota alone, or --cpu-period alone).
+func TestCPUMaxKeepsTheOtherHalf(t *testing.T) {
+	for _, tc := range []struct {
+		name, cur string
+		cpu       specs.LinuxCPU
+		want      string
+	}{
+		{"quota alone", "max 250000", specs.LinuxCPU{Quota: func() *int64 { v := int64(50000); return &v }()}, "50000 250000"},
+		{"period alone", "30000 100000", specs.LinuxCPU{Period: func() *uint64 { v := uint64(200000); return &v }()}, "30000 200000"},
+		{"quota -1 is max", "30000 100000", specs.LinuxCPU{Quota: func() *int64 { v := int64(-1); return &v }()}, "max 100000"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			fakeCgroup(t, dir, map[string]string{"cpu.max": tc.cur})
+			cpu := tc.cpu
+			if err := setV2(dir, &specs.LinuxResources{CPU: &cpu}, true); err != nil {
+				t.Fatal(err)
+			}
+			if got := readFile(t, filepath.Join(dir, "cpu.max")); got != tc.want {
+				t.Fatalf("cpu.max = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// linux.resources.unified is written on v2, after the typed fields, and
+// refused before anything starts where the v2 tree has no controllers.
+func TestUnifiedResources(t *testing.T) {
+	dir := t.TempDir()
+	fakeCgroup(t, dir, map[string]string{"memory.high": "", "memory.max": ""})
+	mem := int64(64 << 20)
+	r := &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &mem}, Unified: map[string]string{"memory.high": "62914560", "memory.max": "max"}}
+	if err := setV2(dir, r, true); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, filepath.Join(dir, "memory.high")); got != "62914560" {
+		t.Errorf("memory.high = %q", got)
+	}
+	if got := readFile(t, filepath.Join(dir, "memory.max")); got != "max" {
+		t.Errorf("memory.max = %q: unified must come after the typed limit", got)
+	}
+	for _, mode := range []Mode{Legacy, Hybrid} {
+		if err := (&Manager{Mode: mode}).Check(r); err == nil || !strings.Contains(err.Error(), "linux.resources.unified") {
+			t.Errorf("%s host: Check = %v, want a refusal naming linux.resources.unified", mode, err)
+		}
+	}
+	if err := (&Manager{Mode: Unified}).Check(r); err != nil {
+		t.Errorf("unified host: %v", err)
+	}
+}

@@ -4,11 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/trustbox/trustbox/internal/cgroups"
 	"github.com/trustbox/trustbox/internal/testutil"
@@ -184,4 +187,48 @@ func TestUnifiedResourcesNeedCgroupV2(t *testing.T) {
 	if r.code == 0 || !strings.Contains(r.stderr, "linux.resources.unified: needs a cgroup v2 host") {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
+}
+
+// A cgroupsPath that already holds someone else's processes is refused
+// before anything is created, and the failed create's clean-up (which kills
+// what is in the container's cgroup) leaves them alone.
+func TestSharedCgroupRefused(t *testing.T) {
+	e := newEnv(t)
+	_, hs, err := cgroups.Detect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := "/trustbox-e2e-shared-" + strconv.Itoa(os.Getpid())
+	var dir string
+	for _, h := range hs {
+		if h.V2 || h.Has("pids") {
+			dir = filepath.Join(h.Mountpoint, path)
+			break
+		}
+	}
+	if dir == "" {
+		t.Skip("no cgroup hierarchy to share")
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(dir)
+	other := exec.Command("sleep", "1000")
+	if err := other.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { other.Process.Kill(); other.Wait() }()
+	if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(strconv.Itoa(other.Process.Pid)), 0); err != nil {
+		t.Fatal(err)
+	}
+	b := e.bundle([]string{"true"}, func(s *specs.Spec) { s.Linux.CgroupsPath = path })
+	r := e.runIn(b, nil, "run", "e2e-shared")
+	if r.code == 0 || !strings.Contains(r.stderr, "already holds processes") {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if err := other.Process.Signal(unix.Signal(0)); err != nil {
+		t.Fatalf("the other cgroup's process was killed: %v", err)
+	}
+	// Move it out again so the directory can go.
+	os.WriteFile(filepath.Join(filepath.Dir(dir), "cgroup.procs"), []byte(strconv.Itoa(other.Process.Pid)), 0)
 }

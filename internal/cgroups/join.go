@@ -13,30 +13,28 @@ import (
 // runtime makes the v1 cgroups while the kernel execs init. Only the v2
 // cgroup, which clone3 puts init into (CLONE_INTO_CGROUP), must exist first.
 
-// CreateV2 makes the v2 cgroup (if the host has a v2 hierarchy) and refuses
-// one that already holds processes. The rest is made by Create.
+// CreateV2 makes the v2 cgroup, if the host has a v2 hierarchy. The rest is
+// made by Create.
 func (m *Manager) CreateV2() error {
 	for _, h := range m.hiers {
-		if !h.V2 {
-			continue
+		if h.V2 {
+			return m.mkdir(h, m.Dirs[h.Key()])
 		}
-		dir := m.Dirs[h.Key()]
-		if err := m.mkdir(h, dir); err != nil {
-			return err
-		}
-		return refuseShared(dir)
 	}
 	return nil
 }
 
-// RefuseSharedV1 refuses v1 cgroups that already hold processes (call it
-// after Create, before the new process joins them).
-func (m *Manager) RefuseSharedV1() error {
+// RefuseShared refuses a cgroup that already exists and holds processes, in
+// any hierarchy: a container never shares one (and its clean-up kills what
+// is in it). Call it before creating anything.
+func (m *Manager) RefuseShared() error {
 	for _, h := range m.hiers {
-		if !h.V2 {
-			if err := refuseShared(m.Dirs[h.Key()]); err != nil {
-				return err
-			}
+		dir := m.Dirs[h.Key()]
+		if _, err := os.Stat(dir); os.IsNotExist(err) {
+			continue
+		}
+		if err := refuseShared(dir); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -55,7 +53,7 @@ func refuseShared(dir string) error {
 
 // Join holds what lets a new process enter the container's cgroup as it
 // starts, without the global threadgroup lock whose first writer waits for
-// an RCU grace period (Add's cgroup.procs writes pay it): each v1
+// an RCU grace period (a pid written to cgroup.procs pays it): each v1
 // hierarchy's "tasks" file, which the process, still single-threaded,
 // writes "0" to (nsenter's constructor does); and the v2 directory, for
 // clone3's CLONE_INTO_CGROUP. Both are opened here, by host root: the kernel

@@ -168,16 +168,6 @@ func (m *Manager) mkdirAll(h Hierarchy, dir string) error {
 	return nil
 }
 
-// Add moves pid into the container's cgroup in every hierarchy.
-func (m *Manager) Add(pid int) error {
-	for _, h := range m.hiers {
-		if err := write(m.Dirs[h.Key()], "cgroup.procs", strconv.Itoa(pid)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // Contains reports whether pid is in the container's cgroup in every
 // hierarchy, read from /proc/PID/cgroup (paths as this process's cgroup
 // namespace sees them).

@@ -211,6 +211,11 @@ func (r *Runtime) newCgroup(st *State, s *specs.Spec) (*cgroups.Manager, error) 
 	if err := cg.Check(s.Linux.Resources); err != nil {
 		return nil, err
 	}
+	// Before anything is created: the clean-up of a failed create kills
+	// whatever is in the cgroup, which must never be someone else's.
+	if err := cg.RefuseShared(); err != nil {
+		return nil, fmt.Errorf("linux.cgroupsPath: %w", err)
+	}
 	if err := cg.CreateV2(); err != nil {
 		cg.Destroy()
 		return nil, fmt.Errorf("linux.cgroupsPath: %w", err)
@@ -224,9 +229,6 @@ func (r *Runtime) newCgroup(st *State, s *specs.Spec) (*cgroups.Manager, error) 
 func (r *Runtime) setupCgroup(cg *cgroups.Manager, st *State, s *specs.Spec) error {
 	if err := cg.Create(); err != nil {
 		return err
-	}
-	if err := cg.RefuseSharedV1(); err != nil {
-		return fmt.Errorf("linux.cgroupsPath: %w", err)
 	}
 	res := s.Linux.Resources
 	if res == nil {

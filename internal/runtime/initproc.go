@@ -186,9 +186,9 @@ func (ip *initProc) start(meanwhile func() error) (*Container, error) {
 	if err := ip.awaitReady(parentSock, c); err != nil {
 		return c, err
 	}
-	// Init joined the cgroup itself (joinCgroup); confirm it before the
-	// container counts as created: limits that did not apply must not pass
-	// silently (fail closed).
+	// Init joined the cgroup itself (CLONE_INTO_CGROUP, then the v1 tasks
+	// files handOverCgroups sent); confirm it before the container counts as
+	// created: limits that did not apply must not pass silently (fail closed).
 	if err := ip.cg.Contains(ip.st.Pid); err != nil {
 		return c, fmt.Errorf("container init: %w", err)
 	}

@@ -145,13 +145,18 @@ func TestBaselineRefusals(t *testing.T) {
 	}
 }
 
-// CVE-2021-30465: a mount target that is a symlink pointing out of the rootfs
-// is resolved inside it; the host directory is never touched.
+// CVE-2021-30465: mount targets that go through symlinks the image planted
+// towards the host are resolved inside the rootfs, as if it were "/": a
+// missing target behind such a link is made inside the rootfs (as runc
+// does), and nothing on the host is touched.
 func TestMountTargetSymlinkStaysInRootfs(t *testing.T) {
 	e := newEnv(t)
 	host := t.TempDir()
-	b := e.bundle([]string{"true"}, func(s *specs.Spec) {
-		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/evil/sub", Type: "tmpfs", Source: "tmpfs"})
+	// Inside, both mounts sit where the links lead within the rootfs.
+	b := e.bundle([]string{"grep", "-q", " " + host + "/sub tmpfs ", "/proc/mounts"}, func(s *specs.Spec) {
+		s.Mounts = append(s.Mounts,
+			specs.Mount{Destination: "/evil/sub", Type: "tmpfs", Source: "tmpfs"},
+			specs.Mount{Destination: "/evil2/sub", Type: "tmpfs", Source: "tmpfs"})
 	})
 	if err := os.Symlink(host, filepath.Join(b, "rootfs", "evil")); err != nil {
 		t.Fatal(err)
@@ -163,8 +168,8 @@ func TestMountTargetSymlinkStaysInRootfs(t *testing.T) {
 	if ents, _ := os.ReadDir(host); len(ents) != 0 {
 		t.Fatalf("the runtime wrote through the symlink into the host: %v", ents)
 	}
-	if r.code == 0 || !strings.Contains(r.stderr, "mounts[8]") || !strings.Contains(r.stderr, "symlink") {
-		t.Fatalf("want one clear error naming the mount and the symlink, got exit %d: %s", r.code, r.stderr)
+	if r.code != 0 {
+		t.Fatalf("the mounts are not where the links lead inside the rootfs: exit %d: %s", r.code, r.stderr)
 	}
 }
 

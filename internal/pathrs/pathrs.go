@@ -27,15 +27,24 @@ func Open(root *os.File, p string, flags uint64) (*os.File, error) {
 
 // MkdirAll makes directory p inside root, component by component, and returns
 // an O_PATH handle to it. Every component is resolved inside root, so a symlink
-// planted by the container can never lead the runtime out of it.
+// planted by the container can never lead the runtime out of it. A symlink
+// whose target is missing has its target made, resolved inside root as if
+// root were "/" (as runc does: /var/run -> /run with /run/x missing makes
+// /run/x); at most 40 symlinks are followed, as the kernel allows.
 func MkdirAll(root *os.File, p string, mode uint32) (*os.File, error) {
+	return mkdirAll(root, p, mode, 0)
+}
+
+const maxSymlinks = 40
+
+func mkdirAll(root *os.File, p string, mode uint32, links int) (*os.File, error) {
 	clean := path.Clean("/" + p)
 	if f, err := Open(root, clean, unix.O_PATH|unix.O_DIRECTORY); err == nil {
 		return f, nil
 	} else if !errors.Is(err, unix.ENOENT) {
 		return nil, err
 	}
-	parent, err := MkdirAll(root, path.Dir(clean), mode)
+	parent, err := mkdirAll(root, path.Dir(clean), mode, links)
 	if err != nil {
 		return nil, err
 	}
@@ -45,10 +54,36 @@ func MkdirAll(root *os.File, p string, mode uint32) (*os.File, error) {
 		return nil, fmt.Errorf("mkdir %s in rootfs: %w", clean, err)
 	}
 	f, err := Open(root, clean, unix.O_PATH|unix.O_DIRECTORY)
-	if errors.Is(err, unix.ENOENT) {
-		return nil, fmt.Errorf("%s in rootfs is a symlink whose target does not exist inside the rootfs: refusing to create through it (CVE-2021-30465)", clean)
+	if !errors.Is(err, unix.ENOENT) {
+		return f, err
 	}
-	return f, err
+	// base exists but does not resolve: a symlink to something missing.
+	target, rerr := readlinkat(parent, base)
+	if rerr != nil {
+		return nil, fmt.Errorf("%s in rootfs: %w", clean, err)
+	}
+	if links >= maxSymlinks {
+		return nil, fmt.Errorf("%s in rootfs: %w", clean, unix.ELOOP)
+	}
+	next := target
+	if !path.IsAbs(target) {
+		next = path.Join(path.Dir(clean), target)
+	}
+	made, err := mkdirAll(root, next, mode, links+1)
+	if err != nil {
+		return nil, err
+	}
+	made.Close()
+	return Open(root, clean, unix.O_PATH|unix.O_DIRECTORY)
+}
+
+func readlinkat(dir *os.File, name string) (string, error) {
+	buf := make([]byte, unix.PathMax)
+	n, err := unix.Readlinkat(int(dir.Fd()), name, buf)
+	if err != nil {
+		return "", err
+	}
+	return string(buf[:n]), nil
 }
 
 // CreateFile makes sure regular file p exists inside root (creating parents)

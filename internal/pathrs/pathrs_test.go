@@ -68,3 +68,57 @@ func TestSymlinksStayInsideRoot(t *testing.T) {
 }
 
 func fmtFd(f *os.File) string { return "/proc/self/fd/" + strconv.Itoa(int(f.Fd())) }
+
+// A symlink whose target is missing has its target made inside the root, as
+// runc does, and never on the host, however the link is spelled.
+func TestMkdirAllThroughDanglingSymlinks(t *testing.T) {
+	host := t.TempDir()
+	rootDir := filepath.Join(t.TempDir(), "rootfs")
+	if err := os.MkdirAll(rootDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	links := map[string]string{
+		"varrun":  "/run",                                   // absolute, in-root meaning
+		"abshost": host + "/made",                           // a host path: made inside the root
+		"dotdot":  "../../../../../../../../" + host + "/x", // climbs above the root: stops at it
+		"chain1":  "chain2",                                 // a chain of dangling links
+		"chain2":  "deep/dir",
+	}
+	for name, target := range links {
+		if err := os.Symlink(target, filepath.Join(rootDir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A chain longer than the kernel's 40 links.
+	for i := 0; i < 45; i++ {
+		if err := os.Symlink("l"+strconv.Itoa(i+1), filepath.Join(rootDir, "l"+strconv.Itoa(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	root, err := os.Open(rootDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	for _, tc := range []struct{ target, made string }{
+		{"/varrun/sub", "run/sub"},
+		{"/abshost/sub", filepath.Join(host, "made/sub")[1:]},
+		{"/dotdot/sub", filepath.Join(host, "x/sub")[1:]},
+		{"/chain1/sub", "deep/dir/sub"},
+	} {
+		f, err := MkdirAll(root, tc.target, 0o755)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.target, err)
+		}
+		f.Close()
+		if st, err := os.Stat(filepath.Join(rootDir, tc.made)); err != nil || !st.IsDir() {
+			t.Errorf("%s: %s not made inside the root: %v", tc.target, tc.made, err)
+		}
+	}
+	if ents, _ := os.ReadDir(host); len(ents) != 0 {
+		t.Fatalf("made on the host: %v", ents)
+	}
+	if _, err := MkdirAll(root, "/l0/x", 0o755); err == nil {
+		t.Fatal("45 chained links: want an error")
+	}
+}

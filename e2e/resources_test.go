@@ -69,6 +69,17 @@ func TestUpdateAndStats(t *testing.T) {
 			t.Fatalf("cgroup v2 device filter: %d attached (%v), want %d", n, err, want)
 		}
 	}
+	// update -r is checked as config.json's linux.resources is: a bad value
+	// or a cgroup core file is refused by name and changes nothing.
+	for _, tc := range []struct{ json, field string }{
+		{`{"memory":{"limit":1}}`, "linux.resources.memory.limit"},
+		{`{"unified":{"cgroup.procs":"1"}}`, "linux.resources.unified.cgroup.procs"},
+	} {
+		r := e.runIn("", []byte(tc.json), "update", "-r", "-", "e2e-upd")
+		if r.code == 0 || !strings.Contains(r.stderr, tc.field) {
+			t.Errorf("update -r %s: exit %d: %s", tc.json, r.code, r.stderr)
+		}
+	}
 	e.must("update", "--memory", "33554432", "--pids-limit", "7", "e2e-upd")
 	var ev struct {
 		Type string `json:"type"`

@@ -12,6 +12,7 @@ import (
 
 	"github.com/trustbox/trustbox/internal/cgroups"
 	"github.com/trustbox/trustbox/internal/linux"
+	"github.com/trustbox/trustbox/internal/spec"
 )
 
 func (r *Runtime) cgroup(st *State) (*cgroups.Manager, error) {
@@ -245,6 +246,9 @@ func (r *Runtime) freeze(id string, on bool) error {
 
 // Update applies new resource limits to a live container.
 func (r *Runtime) Update(id string, res *specs.LinuxResources) error {
+	if err := spec.ValidateResources(res); err != nil {
+		return fmt.Errorf("update: %w", err)
+	}
 	st, err := r.Load(id)
 	if err != nil {
 		return err

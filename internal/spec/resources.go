@@ -8,6 +8,12 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
+// ValidateResources checks resources given on their own (`update -r`) as
+// config.json's linux.resources is checked; errors name the field.
+func ValidateResources(r *specs.LinuxResources) error {
+	return checkResources(&specs.Spec{Linux: &specs.Linux{Resources: r}}, "")
+}
+
 func checkResources(s *specs.Spec, _ string) error {
 	r := s.Linux.Resources
 	if r == nil {

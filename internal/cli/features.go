@@ -7,6 +7,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/opencontainers/runtime-spec/specs-go/features"
 
+	"github.com/trustbox/trustbox/internal/seccomp"
 	"github.com/trustbox/trustbox/internal/spec"
 )
 
@@ -39,11 +40,20 @@ func featuresDoc() features.Features {
 			Namespaces:      ns,
 			Capabilities:    caps,
 			Cgroup:          &features.Cgroup{V1: &t, V2: &t, Systemd: new(bool)},
-			Seccomp:         &features.Seccomp{Enabled: &t},
+			Seccomp:         seccompFeatures(),
 			Apparmor:        &features.Apparmor{Enabled: new(bool)},
 			Selinux:         &features.Selinux{Enabled: new(bool)},
 			MountExtensions: &features.MountExtensions{IDMap: &features.IDMap{Enabled: &t}},
 		},
 		Annotations: map[string]string{"io.github.trustbox.version": Version},
 	}
+}
+
+// seccompFeatures describes the seccomp compiler to engines (containerd and
+// Podman read supportedFlags before asking for a flag).
+func seccompFeatures() *features.Seccomp {
+	t := true
+	actions, operators, archs, known, supported := seccomp.Features()
+	return &features.Seccomp{Enabled: &t, Actions: actions, Operators: operators, Archs: archs,
+		KnownFlags: known, SupportedFlags: supported}
 }

@@ -3,6 +3,7 @@ package seccomp
 import (
 	"fmt"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -83,4 +84,31 @@ func parseKernel(s string) (kver, error) {
 
 func (k kver) atLeast(o kver) bool {
 	return k.major > o.major || k.major == o.major && k.minor >= o.minor
+}
+
+// Features lists what profiles may use, for the OCI features document:
+// actions, argument operators, architecture names, the flags trustbox knows
+// and those it applies. TSYNC is known but not applied: the filter goes on
+// the thread that execs the workload, which inherits it (internal/initproc).
+func Features() (actions, operators, archs, known, supported []string) {
+	for _, n := range kindNames {
+		actions = append(actions, n)
+	}
+	actions = append(actions, "SCMP_ACT_KILL") // libseccomp's alias of KILL_THREAD
+	for n := range opNames {
+		operators = append(operators, n)
+	}
+	for n := range scmpArches {
+		archs = append(archs, n)
+	}
+	for n := range flagBits {
+		known = append(known, n)
+		if n != "SECCOMP_FILTER_FLAG_TSYNC" {
+			supported = append(supported, n)
+		}
+	}
+	for _, l := range [][]string{actions, operators, archs, known, supported} {
+		sort.Strings(l)
+	}
+	return actions, operators, archs, known, supported
 }

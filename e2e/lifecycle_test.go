@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -286,5 +287,73 @@ func TestRunForwardsSignals(t *testing.T) {
 				t.Fatalf("container left behind after run: %s", r.stdout)
 			}
 		})
+	}
+}
+
+// docs/adr/0006: init runs from trustbox-init, the init alone, when it sits
+// next to trustbox and comes from the same build; from trustbox itself when
+// it is missing, from another build, or writable by others.
+func TestSmallInitBinary(t *testing.T) {
+	e := newEnv(t)
+	initIno := func(bin string) string {
+		t.Helper()
+		b := e.bundle([]string{"true"})
+		cmd := exec.Command(bin, "--root", e.root, "create", "--bundle", b, "e2e-init")
+		// Files, not pipes: the created init holds its stdio open.
+		out := tempFile(t)
+		cmd.Stdout, cmd.Stderr = out, out
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("%s create: %v %s", bin, err, readAll(t, out))
+		}
+		defer exec.Command(bin, "--root", e.root, "delete", "-f", "e2e-init").Run()
+		st := e.state("e2e-init")
+		var s unix.Stat_t
+		if err := unix.Stat("/proc/"+itoa(st.Pid)+"/exe", &s); err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf("%d:%d", s.Dev, s.Ino)
+	}
+	ino := func(p string) string {
+		var s unix.Stat_t
+		if err := unix.Stat(p, &s); err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf("%d:%d", s.Dev, s.Ino)
+	}
+	small := filepath.Join(filepath.Dir(e.bin), "trustbox-init")
+	if got := initIno(e.bin); got != ino(small) {
+		t.Errorf("init runs %s, want trustbox-init (%s)", got, ino(small))
+	}
+	copyBin := func(src, dst string, mode os.FileMode) {
+		t.Helper()
+		data, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dst, data, mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(dst, mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		name  string
+		place func(dir string)
+	}{
+		{"missing", func(string) {}},
+		{"from another build", func(dir string) { copyBin("/bin/busybox", filepath.Join(dir, "trustbox-init"), 0o755) }},
+		{"group-writable", func(dir string) { copyBin(small, filepath.Join(dir, "trustbox-init"), 0o775) }},
+	} {
+		dir := t.TempDir()
+		if err := os.Chmod(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		bin := filepath.Join(dir, "trustbox")
+		copyBin(e.bin, bin, 0o755)
+		tc.place(dir)
+		if got := initIno(bin); got != ino(bin) {
+			t.Errorf("%s: init runs %s, want trustbox itself (%s)", tc.name, got, ino(bin))
+		}
 	}
 }

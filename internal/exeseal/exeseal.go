@@ -16,7 +16,17 @@ import (
 // clone the detached mount or change its flags. It costs ~40 us where Copy
 // costs milliseconds (docs/adr/0005).
 func ReadOnly() (*os.File, error) {
-	fd, err := unix.OpenTree(unix.AT_FDCWD, "/proc/self/exe", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+	return readOnly(unix.AT_FDCWD, "/proc/self/exe", 0)
+}
+
+// ReadOnlyFile is ReadOnly for another executable, already open (the
+// detached mount is made from the fd: what was checked is what runs).
+func ReadOnlyFile(f *os.File) (*os.File, error) {
+	return readOnly(int(f.Fd()), "", unix.AT_EMPTY_PATH)
+}
+
+func readOnly(dirfd int, path string, flags uint) (*os.File, error) {
+	fd, err := unix.OpenTree(dirfd, path, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|flags)
 	if err != nil {
 		return nil, fmt.Errorf("read-only binary: open_tree: %w", err)
 	}

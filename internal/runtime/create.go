@@ -260,22 +260,15 @@ func writePidFile(path string, pid int) error {
 	return nil
 }
 
-// sealedInit returns the command that re-execs trustbox as init, through a
-// read-only detached mount of the binary so the container can never write
-// it (CVE-2019-5736, docs/adr/0005). Where the kernel cannot make one
-// (before 5.12), a sealed memfd copy when the container could write the
-// binary, else the binary itself (ADR 0003). mem is the fd to keep open
-// until the process has started.
+// sealedInit returns the command that runs the container's init: through a
+// read-only detached mount of the executable, so the container can never
+// write it (CVE-2019-5736, docs/adr/0005). mem is the fd to keep open until
+// the process has started (nil: /proc/self/exe itself).
 func sealedInit(extra []*os.File, env []string, s *specs.Spec) (cmd *exec.Cmd, mem *os.File, err error) {
-	path := "/proc/self/exe"
-	if mem, err = exeseal.ReadOnly(); err != nil {
-		mem = nil
-		if needSeal(s) {
-			if mem, err = exeseal.Copy(); err != nil {
-				return nil, nil, err
-			}
-		}
+	if mem, err = initImage(s); err != nil {
+		return nil, nil, err
 	}
+	path := "/proc/self/exe"
 	if mem != nil {
 		// Passed as the last extra file and exec'd at its number in the
 		// child: Go's child moves fds around before execve and may reuse
@@ -293,6 +286,26 @@ func sealedInit(extra []*os.File, env []string, s *specs.Spec) (cmd *exec.Cmd, m
 		SysProcAttr: &syscall.SysProcAttr{},
 	}
 	return cmd, mem, nil
+}
+
+// initImage picks what init runs from: trustbox-init, the init alone, when
+// it was built with this binary (docs/adr/0006), else trustbox itself; each
+// through a read-only detached mount. Where the kernel cannot make one
+// (before 5.12): a sealed memfd copy when the container could write the
+// binary, else the binary itself (ADR 0003).
+func initImage(s *specs.Spec) (*os.File, error) {
+	if small, _ := initBinary(); small != nil {
+		if f, err := exeseal.ReadOnlyFile(small); err == nil {
+			return f, nil
+		}
+	}
+	if f, err := exeseal.ReadOnly(); err == nil {
+		return f, nil
+	}
+	if needSeal(s) {
+		return exeseal.Copy()
+	}
+	return nil, nil
 }
 
 func needSeal(s *specs.Spec) bool {

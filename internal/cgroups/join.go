@@ -4,25 +4,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"golang.org/x/sys/unix"
 )
 
 // A container's init is started before most of its cgroup exists: the
 // runtime makes the v1 cgroups while the kernel execs init. Only the v2
-// cgroup, which clone3 puts init into (CLONE_INTO_CGROUP), must exist first.
-
-// CreateV2 makes the v2 cgroup, if the host has a v2 hierarchy. The rest is
-// made by Create.
-func (m *Manager) CreateV2() error {
-	for _, h := range m.hiers {
-		if h.V2 {
-			return m.mkdir(h, m.Dirs[h.Key()])
-		}
-	}
-	return nil
-}
+// cgroup, which clone3 puts init into (CLONE_INTO_CGROUP), must exist first
+// (CreateV2, CreateV1).
 
 // RefuseShared refuses a cgroup that already exists and holds processes, in
 // any hierarchy: a container never shares one (and its clean-up kills what
@@ -41,11 +30,11 @@ func (m *Manager) RefuseShared() error {
 }
 
 func refuseShared(dir string) error {
-	data, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+	pids, err := procs(dir)
 	if err != nil {
-		return fmt.Errorf("list cgroup %s: %w", dir, err)
+		return err
 	}
-	if pids := strings.Fields(string(data)); len(pids) > 0 {
+	if len(pids) > 0 {
 		return fmt.Errorf("cgroup %s already holds processes %v: refusing to share it", dir, pids)
 	}
 	return nil

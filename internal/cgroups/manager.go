@@ -50,10 +50,23 @@ func Load(path string, dirs map[string]string) (*Manager, error) {
 }
 
 // Create makes the cgroup directories (and parents) in every hierarchy.
-func (m *Manager) Create() error {
+func (m *Manager) Create() error { return m.create(func(Hierarchy) bool { return true }) }
+
+// CreateV2 makes only the v2 cgroup (none on a v1-only host): the one a new
+// init is cloned into (CLONE_INTO_CGROUP), which must exist first.
+func (m *Manager) CreateV2() error { return m.create(func(h Hierarchy) bool { return h.V2 }) }
+
+// CreateV1 makes the v1 cgroups, which init joins once they exist.
+func (m *Manager) CreateV1() error { return m.create(func(h Hierarchy) bool { return !h.V2 }) }
+
+// create makes the cgroup in the hierarchies selected, and on failure
+// removes what it made.
+func (m *Manager) create(in func(Hierarchy) bool) error {
 	for _, h := range m.hiers {
-		dir := m.Dirs[h.Key()]
-		if err := m.mkdir(h, dir); err != nil {
+		if !in(h) {
+			continue
+		}
+		if err := m.mkdir(h, m.Dirs[h.Key()]); err != nil {
 			m.Destroy()
 			return err
 		}
@@ -197,8 +210,10 @@ func (m *Manager) Contains(pid int) error {
 }
 
 // Pids lists the processes in the container's cgroup.
-func (m *Manager) Pids() ([]int, error) {
-	dir := m.trackingDir()
+func (m *Manager) Pids() ([]int, error) { return procs(m.trackingDir()) }
+
+// procs lists the processes in one cgroup directory.
+func procs(dir string) ([]int, error) {
 	data, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
 	if err != nil {
 		return nil, fmt.Errorf("list cgroup %s: %w", dir, err)

@@ -34,13 +34,21 @@ static int ns_flag(const char *name)
 	return 0;
 }
 
-// join_cgroups moves this process into the container's cgroup v1
-// hierarchies: the runtime passed each one's "tasks" file, opened by host
-// root (the kernel checks the opener's credentials). Writing "0" moves the
+// enter_cgroup moves this process into one of the container's cgroup v1
+// hierarchies: the runtime passed its "tasks" file, opened by host root (the
+// kernel checks the opener's credentials). Writing "0" moves the
 // calling thread, which is the whole process while it is single-threaded,
 // here before the Go runtime starts; unlike a pid written to cgroup.procs it
 // does not take the global threadgroup lock, whose first writer waits for an
 // RCU grace period (~10-15 ms on this class of machine: bench/README.md).
+static void enter_cgroup(int sync, int fd)
+{
+	if (write(fd, "0", 1) != 1)
+		report_error(sync, "join cgroup", errno);
+	close(fd);
+}
+
+// join_cgroups enters the hierarchies whose tasks fds _TRUSTBOX_CGROUP lists.
 static void join_cgroups(int sync, const char *list)
 {
 	const char *p = list;
@@ -49,9 +57,7 @@ static void join_cgroups(int sync, const char *list)
 		long fd = strtol(p, &end, 10);
 		if (end == p || fd < 3 || (*end != ',' && *end != '\0'))
 			report_error(sync, "malformed cgroup fd list", EINVAL);
-		if (write((int)fd, "0", 1) != 1)
-			report_error(sync, "join cgroup", errno);
-		close((int)fd);
+		enter_cgroup(sync, (int)fd);
 		p = *end == ',' ? end + 1 : end;
 	}
 }
@@ -83,11 +89,8 @@ static void recv_cgroups(int sync)
 			continue;
 		size_t nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 		int *fds = (int *)CMSG_DATA(c);
-		for (size_t i = 0; i < nfds; i++) {
-			if (write(fds[i], "0", 1) != 1)
-				report_error(sync, "join cgroup", errno);
-			close(fds[i]);
-		}
+		for (size_t i = 0; i < nfds; i++)
+			enter_cgroup(sync, fds[i]);
 	}
 }
 

@@ -217,7 +217,6 @@ func (r *Runtime) newCgroup(st *State, s *specs.Spec) (*cgroups.Manager, error) 
 		return nil, fmt.Errorf("linux.cgroupsPath: %w", err)
 	}
 	if err := cg.CreateV2(); err != nil {
-		cg.Destroy()
 		return nil, fmt.Errorf("linux.cgroupsPath: %w", err)
 	}
 	st.CgroupPath, st.CgroupDirs = cg.Path, cg.Dirs
@@ -227,7 +226,7 @@ func (r *Runtime) newCgroup(st *State, s *specs.Spec) (*cgroups.Manager, error) 
 // setupCgroup makes the v1 cgroups and sets the device rules, before init
 // joins (the limits follow when init is ready: initProc.start).
 func (r *Runtime) setupCgroup(cg *cgroups.Manager, st *State, s *specs.Spec) error {
-	if err := cg.Create(); err != nil {
+	if err := cg.CreateV1(); err != nil {
 		return err
 	}
 	res := s.Linux.Resources
@@ -262,20 +261,20 @@ func writePidFile(path string, pid int) error {
 
 // sealedInit returns the command that runs the container's init: through a
 // read-only detached mount of the executable, so the container can never
-// write it (CVE-2019-5736, docs/adr/0005). mem is the fd to keep open until
+// write it (CVE-2019-5736, docs/adr/0005). image is the fd to keep open until
 // the process has started (nil: /proc/self/exe itself).
-func sealedInit(extra []*os.File, env []string, s *specs.Spec) (cmd *exec.Cmd, mem *os.File, err error) {
-	if mem, err = initImage(s); err != nil {
+func sealedInit(extra []*os.File, env []string, s *specs.Spec) (cmd *exec.Cmd, image *os.File, err error) {
+	if image, err = initImage(s); err != nil {
 		return nil, nil, err
 	}
 	path := "/proc/self/exe"
-	if mem != nil {
+	if image != nil {
 		// Passed as the last extra file and exec'd at its number in the
 		// child: Go's child moves fds around before execve and may reuse
 		// the number the file has here (seen with many extra files: EACCES
 		// from exec'ing a namespace fd). Init marks it close-on-exec with
 		// every other fd before the workload runs.
-		extra = append(extra, mem)
+		extra = append(extra, image)
 		path = fmt.Sprintf("/proc/self/fd/%d", 2+len(extra))
 	}
 	cmd = &exec.Cmd{
@@ -285,7 +284,7 @@ func sealedInit(extra []*os.File, env []string, s *specs.Spec) (cmd *exec.Cmd, m
 		ExtraFiles:  extra,
 		SysProcAttr: &syscall.SysProcAttr{},
 	}
-	return cmd, mem, nil
+	return cmd, image, nil
 }
 
 // initImage picks what init runs from: trustbox-init, the init alone, when
@@ -294,7 +293,7 @@ func sealedInit(extra []*os.File, env []string, s *specs.Spec) (cmd *exec.Cmd, m
 // (before 5.12): a sealed memfd copy when the container could write the
 // binary, else the binary itself (ADR 0003).
 func initImage(s *specs.Spec) (*os.File, error) {
-	if small, _ := initBinary(); small != nil {
+	if small := initBinary(); small != nil {
 		if f, err := exeseal.ReadOnlyFile(small); err == nil {
 			return f, nil
 		}

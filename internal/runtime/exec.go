@@ -201,13 +201,13 @@ func (x *execProc) start(nsfds []*os.File, names []string) (int, error) {
 	defer join.Close()
 	attr := &syscall.SysProcAttr{}
 	extra, env = joinCgroup(join, attr, extra, env)
-	cmd, mem, err := sealedInit(extra, env, x.spec)
+	cmd, image, err := sealedInit(extra, env, x.spec)
 	if err != nil {
 		childSock.Close()
 		return 0, err
 	}
 	cmd.SysProcAttr = attr
-	defer closeIf(mem)
+	defer closeIf(image)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = orStd(x.o.Stdin, os.Stdin), orStd(x.o.Stdout, os.Stdout), orStd(x.o.Stderr, os.Stderr)
 	err = cmd.Start()
 	childSock.Close()

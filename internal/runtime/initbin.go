@@ -18,37 +18,37 @@ var initBuildID string
 // InitBinaryName is the container init alone, installed next to trustbox.
 const InitBinaryName = "trustbox-init"
 
-var initBinary = sync.OnceValues(findInitBinary)
+var initBinary = sync.OnceValue(findInitBinary)
 
 // findInitBinary opens trustbox-init from the directory of the running
 // binary when it is exactly the one built with it (same Go build ID), owned
 // by root and writable by nobody else; otherwise init is this binary, as
 // before (docs/adr/0006). The file is opened once and exec'd through its fd,
 // so what was checked is what runs.
-func findInitBinary() (*os.File, error) {
+func findInitBinary() *os.File {
 	if initBuildID == "" {
-		return nil, nil
+		return nil
 	}
 	exe, err := os.Executable()
 	if err != nil {
-		return nil, nil
+		return nil
 	}
 	f, err := os.OpenFile(filepath.Join(filepath.Dir(exe), InitBinaryName), os.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
 	if err != nil {
-		return nil, nil
+		return nil
 	}
 	var st unix.Stat_t
 	if unix.Fstat(int(f.Fd()), &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Uid != 0 || st.Mode&0o022 != 0 {
 		f.Close()
-		return nil, nil
+		return nil
 	}
 	head := make([]byte, 8192)
 	n, _ := f.ReadAt(head, 0)
 	if goBuildID(head[:n]) != initBuildID {
 		f.Close()
-		return nil, nil
+		return nil
 	}
-	return f, nil
+	return f
 }
 
 // goBuildID finds the Go build ID note ("Go\0\0", type 4) that the Go

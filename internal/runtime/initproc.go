@@ -88,18 +88,20 @@ func (ip *initProc) start(meanwhile func() error) (*Container, error) {
 		}
 		env = append(env, nsenter.EnvNS+"="+strings.Join(list, ","))
 	}
+	// Cloned into the v2 cgroup; the v1 tasks files follow by message once
+	// meanwhile has made them (handOverCgroups).
 	v2, err := ip.cg.OpenV2()
 	if err != nil {
 		childSock.Close()
 		return nil, err
 	}
-	if v2 != nil {
-		defer v2.Close()
-		attr.UseCgroupFD, attr.CgroupFD = true, int(v2.Fd())
-	}
+	join := &cgroups.Join{Dir: v2}
+	defer join.Close()
+	extra, env = joinCgroup(join, attr, extra, env)
 	env = append(env, nsenter.EnvSync+"=3", nsenter.EnvCgroup+"="+nsenter.CgroupRecv)
-	forks := slices.Contains(names, "pid") || unshare&(unix.CLONE_NEWPID|unix.CLONE_NEWTIME) != 0
+	forks := false
 	if unshare != 0 || slices.Contains(names, "user") || slices.Contains(names, "pid") {
+		forks = slices.Contains(names, "pid") || unshare&(unix.CLONE_NEWPID|unix.CLONE_NEWTIME) != 0
 		env = append(env, nsenter.EnvUnshare+"="+strconv.FormatUint(uint64(unshare), 10))
 		if unshare&unix.CLONE_NEWTIME != 0 {
 			env = append(env, nsenter.EnvTimens+"="+timensOffsets(s.Linux.TimeOffsets))
@@ -109,15 +111,13 @@ func (ip *initProc) start(meanwhile func() error) (*Container, error) {
 			childSock.Close()
 			return nil, fmt.Errorf("subreaper: %w", err)
 		}
-	} else {
-		forks = false
 	}
-	cmd, mem, err := sealedInit(extra, env, s)
+	cmd, image, err := sealedInit(extra, env, s)
 	if err != nil {
 		childSock.Close()
 		return nil, err
 	}
-	defer closeIf(mem)
+	defer closeIf(image)
 	cmd.SysProcAttr = attr
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = orStd(ip.o.Stdin, os.Stdin), orStd(ip.o.Stdout, os.Stdout), orStd(ip.o.Stderr, os.Stderr)
 	started := make(chan error, 1)

@@ -1,11 +1,17 @@
 package cgroups
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Freeze stops every process of the container (pause).
@@ -43,24 +49,10 @@ func (m *Manager) setFrozen(on bool) error {
 			}
 			// The kernel freezes each task as it next returns to user space:
 			// cgroup.freeze is the request, cgroup.events' "frozen" the
-			// outcome. Wait for it, as for v1's FREEZING, so `pause`
-			// returns with the container stopped and `state` says paused.
-			want := map[bool]string{true: "frozen 1", false: "frozen 0"}[on]
-			delay := 100 * time.Microsecond
-			for deadline := time.Now().Add(2 * time.Second); ; {
-				ev, err := readTrim(dir, "cgroup.events")
-				if err != nil {
-					return fmt.Errorf("freezer %s: %w", dir, err)
-				}
-				if strings.Contains(ev, want) {
-					return nil
-				}
-				if time.Now().After(deadline) {
-					return fmt.Errorf("freezer %s: not %s after 2s", dir, want)
-				}
-				time.Sleep(delay)
-				delay = min(2*delay, 10*time.Millisecond)
-			}
+			// outcome, announced to poll(2). Wait for it, as for v1's
+			// FREEZING, so `pause` returns with the container stopped and
+			// `state` says paused.
+			return awaitEvent(dir, map[bool]string{true: "frozen 1", false: "frozen 0"}[on], 2*time.Second)
 		}
 	}
 	return fmt.Errorf("pause: no freezer controller on this host")
@@ -109,11 +101,13 @@ func (m *Manager) Stats() Stats {
 		case h.Has("cpuacct"):
 			s.CPUUsageNs = num(dir, "cpuacct.usage")
 		case h.V2 && m.Mode == Unified:
-			s.MemoryUsage, s.MemoryLimit = num(dir, "memory.current"), num(dir, "memory.max")
+			s.MemoryUsage = num(dir, "memory.current")
 			if v, _ := readTrim(dir, "memory.max"); v == "max" {
 				// As runc reports it (v1 reads a huge number); pids "max"
 				// stays 0, runc's "no limit".
 				s.MemoryLimit = math.MaxUint64
+			} else {
+				s.MemoryLimit, _ = strconv.ParseUint(v, 10, 64)
 			}
 			s.PidsCurrent, s.PidsLimit = num(dir, "pids.current"), num(dir, "pids.max")
 			s.CPUUsageNs = cpuStatUsec(dir) * 1000
@@ -133,4 +127,34 @@ func cpuStatUsec(dir string) uint64 {
 		}
 	}
 	return 0
+}
+
+// awaitEvent waits until dir's cgroup.events holds line: the kernel wakes
+// poll(2) on that file (POLLPRI) whenever it changes.
+func awaitEvent(dir, line string, timeout time.Duration) error {
+	f, err := os.Open(filepath.Join(dir, "cgroup.events"))
+	if err != nil {
+		return fmt.Errorf("freezer %s: %w", dir, err)
+	}
+	defer f.Close()
+	buf := make([]byte, 256)
+	for deadline := time.Now().Add(timeout); ; {
+		n, err := f.ReadAt(buf, 0)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("freezer %s: %w", dir, err)
+		}
+		for _, l := range strings.Split(string(buf[:n]), "\n") {
+			if l == line {
+				return nil
+			}
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return fmt.Errorf("freezer %s: not %s after %s", dir, line, timeout)
+		}
+		fds := []unix.PollFd{{Fd: int32(f.Fd()), Events: unix.POLLPRI}}
+		if _, err := unix.Poll(fds, int(left.Milliseconds())+1); err != nil && !errors.Is(err, unix.EINTR) {
+			return fmt.Errorf("freezer %s: %w", dir, err)
+		}
+	}
 }

@@ -86,6 +86,19 @@ func TestUnifiedLifecycle(t *testing.T) {
 	if err := m.Contains(os.Getpid()); err == nil {
 		t.Fatal("Contains accepted a process outside the cgroup")
 	}
+	// Pause and resume wait for cgroup.events to say so (poll, no sleeps).
+	for _, step := range []struct {
+		do   func() error
+		want string
+	}{{m.Freeze, "frozen 1"}, {m.Thaw, "frozen 0"}} {
+		if err := step.do(); err != nil {
+			t.Fatal(err)
+		}
+		ev, err := os.ReadFile(filepath.Join(m.Dirs["unified"], "cgroup.events"))
+		if err != nil || !strings.Contains(string(ev), step.want) {
+			t.Fatalf("cgroup.events %q (%v), want %q", ev, err, step.want)
+		}
+	}
 	if err := m.Signal(unix.SIGKILL); err != nil {
 		t.Fatal(err)
 	}

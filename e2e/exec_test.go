@@ -13,6 +13,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/trustbox/trustbox/internal/spec"
 	"github.com/trustbox/trustbox/internal/testutil"
 )
 
@@ -195,4 +196,131 @@ func TestTimeNamespaceOffsets(t *testing.T) {
 	if h, _ := strconv.Atoi(strings.SplitN(string(host), ".", 2)[0]); h >= 1000000 {
 		t.Fatalf("host uptime %d: the offset leaked out", h)
 	}
+}
+
+// joinMountOf rewrites a spec to join pid's user and mount namespaces by
+// path; the config then asks for no mounts of its own.
+func joinMountOf(pid int) func(*specs.Spec) {
+	return func(s *specs.Spec) {
+		for i, n := range s.Linux.Namespaces {
+			switch n.Type {
+			case specs.UserNamespace:
+				s.Linux.Namespaces[i].Path = fmt.Sprintf("/proc/%d/ns/user", pid)
+			case specs.MountNamespace:
+				s.Linux.Namespaces[i].Path = fmt.Sprintf("/proc/%d/ns/mnt", pid)
+			}
+		}
+		s.Linux.UIDMappings, s.Linux.GIDMappings, s.Mounts = nil, nil, nil
+	}
+}
+
+// A container joining a running container's mount namespace by path shares
+// its filesystem view as it is (R-ISO-3): it sees the other's /tmp and its
+// masking, gets its own pid namespace and hostname, and leaves the other
+// container's mounts untouched, where runc would mount and pivot in it.
+func TestJoinMountNamespaceByPath(t *testing.T) {
+	e := newEnv(t)
+	owner := e.bundle([]string{"sleep", "1000"})
+	e.must("run", "-d", "--bundle", owner, "e2e-mntns-owner")
+	defer e.run("delete", "-f", "e2e-mntns-owner")
+	pid := e.state("e2e-mntns-owner").Pid
+	before, err := os.ReadFile(fmt.Sprintf("/proc/%d/mountinfo", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.must("exec", "e2e-mntns-owner", "sh", "-c", "echo from-owner > /tmp/marker")
+
+	b := e.bundle([]string{"sh", "-c", probeScript + `echo "marker=$(cat /tmp/marker)"; echo from-joiner > /tmp/joiner`},
+		joinMountOf(pid), func(s *specs.Spec) { s.Hostname = "joiner" })
+	r := e.runIn(b, nil, "run", "e2e-mntns-joiner")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s %s", r.code, r.stdout, r.stderr)
+	}
+	got := parseProbe(r.stdout)
+	// /proc is the owner's, mounted for its pid namespace: /proc/self does
+	// not resolve for the joiner, which has a pid namespace of its own.
+	checkProbe(t, got, map[string]string{
+		"marker": "from-owner", "procsys": "ro", "sysfs": "ro", "cgroupfs": "ro", "rootfs": "ro",
+		"mount": "denied", "hostname": "joiner", "keys": "0",
+	})
+	if out := e.must("exec", "e2e-mntns-owner", "cat", "/tmp/joiner"); strings.TrimSpace(out) != "from-joiner" {
+		t.Fatalf("the owner reads %q from the joiner's file", out)
+	}
+	// With a user namespace of its own (same mapping), not the owner's.
+	b2 := e.bundle([]string{"cat", "/tmp/joiner"}, joinMountOf(pid), func(s *specs.Spec) {
+		d := spec.Default(false, 0, 0)
+		s.Linux.Namespaces = slicesMap(s.Linux.Namespaces, specs.UserNamespace, "")
+		s.Linux.UIDMappings, s.Linux.GIDMappings = d.Linux.UIDMappings, d.Linux.GIDMappings
+	})
+	if r := e.runIn(b2, nil, "run", "e2e-mntns-joiner2"); r.code != 0 || strings.TrimSpace(r.stdout) != "from-joiner" {
+		t.Fatalf("joiner with its own user namespace: exit %d %q %s", r.code, r.stdout, r.stderr)
+	}
+	after, err := os.ReadFile(fmt.Sprintf("/proc/%d/mountinfo", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(before) != string(after) {
+		t.Fatalf("the owner's mounts changed:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+	if r := e.run("state", "e2e-mntns-joiner"); r.code == 0 {
+		t.Fatalf("run left the joiner's state behind: %s", r.stdout)
+	}
+}
+
+// What a joined mount namespace cannot give is refused before anything is
+// made: the host's namespace, mounts of the config's own, masking the
+// owner does not have (R-ISO-3, R-LSM-g).
+func TestJoinMountNamespaceRefusals(t *testing.T) {
+	e := newEnv(t)
+	owner := e.bundle([]string{"sleep", "1000"})
+	e.must("run", "-d", "--bundle", owner, "e2e-mntns-owner2")
+	defer e.run("delete", "-f", "e2e-mntns-owner2")
+	pid := e.state("e2e-mntns-owner2").Pid
+	for _, c := range []struct {
+		name   string
+		mutate func(*specs.Spec)
+		want   string
+	}{
+		{"host namespace", func(s *specs.Spec) {
+			joinMountOf(pid)(s)
+			s.Linux.Namespaces = slicesMap(s.Linux.Namespaces, specs.MountNamespace, fmt.Sprintf("/proc/%d/ns/mnt", os.Getpid()))
+		}, "not a running trustbox container's"},
+		{"the runtime's own namespace", func(s *specs.Spec) {
+			joinMountOf(pid)(s)
+			s.Linux.Namespaces = slicesMap(s.Linux.Namespaces, specs.MountNamespace, "/proc/self/ns/mnt")
+		}, "not a running trustbox container's"},
+		{"not a namespace", func(s *specs.Spec) {
+			joinMountOf(pid)(s)
+			s.Linux.Namespaces = slicesMap(s.Linux.Namespaces, specs.MountNamespace, "/etc/hostname")
+		}, "not a namespace file"},
+		{"mounts", func(s *specs.Spec) {
+			joinMountOf(pid)(s)
+			s.Mounts = []specs.Mount{{Destination: "/mnt", Type: "tmpfs", Source: "tmpfs"}}
+		}, "mounts: 1 mount(s) requested"},
+		{"masking the owner lacks", func(s *specs.Spec) {
+			joinMountOf(pid)(s)
+			s.Linux.MaskedPaths = append(s.Linux.MaskedPaths, "/etc/hostname")
+		}, "linux.maskedPaths: /etc/hostname is not masked"},
+		{"sysctl", func(s *specs.Spec) {
+			joinMountOf(pid)(s)
+			s.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1"}
+		}, "linux.sysctl"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			b := e.bundle([]string{"true"}, c.mutate)
+			r := e.runIn(b, nil, "run", "e2e-mntns-refused")
+			if r.code == 0 || !strings.Contains(r.stderr, c.want) || strings.Count(strings.TrimSpace(r.stderr), "\n") > 0 {
+				t.Fatalf("exit %d, stderr %q: want one line with %q", r.code, r.stderr, c.want)
+			}
+		})
+	}
+}
+
+func slicesMap(ns []specs.LinuxNamespace, t specs.LinuxNamespaceType, path string) []specs.LinuxNamespace {
+	for i := range ns {
+		if ns[i].Type == t {
+			ns[i].Path = path
+		}
+	}
+	return ns
 }

@@ -34,6 +34,12 @@ type Init struct {
 	// stops before createContainer hooks and pivot_root, asks the runtime to
 	// run them ({"type":"hooks"}) and waits for {"type":"hooks-done"}.
 	RuntimeHooks bool `json:"runtimeHooks,omitempty"`
+	// SharedMounts says init is in a running container's mount namespace,
+	// joined by path (the nsenter constructor entered it): init leaves it
+	// as it is, no mounts and no pivot_root. HostProcFd is then an O_PATH
+	// handle on the host's /proc, passed by the runtime.
+	SharedMounts bool `json:"sharedMounts,omitempty"`
+	HostProcFd   int  `json:"hostProcFd,omitempty"`
 	// State is the OCI state JSON given to hooks run by init.
 	State []byte `json:"state,omitempty"`
 	// Seccomp is the compiled filter (struct sock_filter array), installed

@@ -136,7 +136,11 @@ func run(sync *os.File, c *config.Init) error {
 		}
 	}
 	if !c.Exec {
-		if err := setupRootfs(c); err != nil {
+		setup := setupRootfs
+		if c.SharedMounts {
+			setup = enterSharedMounts
+		}
+		if err := setup(c); err != nil {
 			return err
 		}
 	}

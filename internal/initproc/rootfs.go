@@ -27,17 +27,12 @@ func setupRootfs(c *config.Init) error {
 	if err := unix.Mount("", "/", "", prop, ""); err != nil {
 		return fmt.Errorf("make / %s: %w", s.Linux.RootfsPropagation, err)
 	}
-	var err error
 	proc, err := linux.Openat2(unix.AT_FDCWD, "/proc", unix.O_PATH|unix.O_DIRECTORY, unix.RESOLVE_NO_SYMLINKS)
 	if err != nil {
 		return fmt.Errorf("open host procfs handle: %w", err)
 	}
-	defer proc.Close()
-	if err := verifyProcfs(proc); err != nil {
+	if err := openProcSelfFd(proc); err != nil {
 		return err
-	}
-	if procSelfFd, err = linux.Openat2(int(proc.Fd()), "self/fd", unix.O_PATH|unix.O_DIRECTORY, unix.RESOLVE_BENEATH|unix.RESOLVE_NO_MAGICLINKS); err != nil {
-		return fmt.Errorf("open host procfs handle: %w", err)
 	}
 	// Bind the rootfs onto itself so it is a mount point pivot_root accepts.
 	tree := rootfsMount
@@ -77,18 +72,7 @@ func setupRootfs(c *config.Init) error {
 	if err := createDevices(c, root); err != nil {
 		return err
 	}
-	if err := setHostname(s); err != nil {
-		return err
-	}
-	if c.RuntimeHooks {
-		// OCI: prestart and createRuntime hooks run in the runtime's
-		// namespaces after the container's exist, before pivot_root (a GPU
-		// hook mounts into the rootfs through this mount namespace).
-		if err := awaitRuntimeHooks(syncSock); err != nil {
-			return err
-		}
-	}
-	if err := runHooks(s.Hooks, "createContainer", c.State); err != nil {
+	if err := hostnameAndHooks(c); err != nil {
 		return err
 	}
 	if err := pivot(c.Rootfs, c.NoPivot); err != nil {
@@ -109,6 +93,58 @@ func setupRootfs(c *config.Init) error {
 		}
 	}
 	return nil
+}
+
+// enterSharedMounts prepares a container that shares a running container's
+// mount namespace, entered by the nsenter constructor (config.Init.SharedMounts):
+// that namespace is already the container's view, its kernel filesystems
+// masked and read-only by the baseline, and changing it would change the
+// other container too. Only what is this container's own is set up.
+func enterSharedMounts(c *config.Init) error {
+	if c.HostProcFd < firstFd {
+		return fmt.Errorf("init config: no host procfs handle for the shared mount namespace")
+	}
+	unix.CloseOnExec(c.HostProcFd)
+	proc := os.NewFile(uintptr(c.HostProcFd), "host-proc")
+	if err := openProcSelfFd(proc); err != nil {
+		return err
+	}
+	if err := hostnameAndHooks(c); err != nil {
+		return err
+	}
+	// setns(2) made the namespace's root this process's root and cwd.
+	return unix.Chdir("/")
+}
+
+// openProcSelfFd checks that proc is a procfs of the host's and takes
+// procSelfFd from it; it closes proc.
+func openProcSelfFd(proc *os.File) error {
+	defer proc.Close()
+	if err := verifyProcfs(proc); err != nil {
+		return err
+	}
+	var err error
+	if procSelfFd, err = linux.Openat2(int(proc.Fd()), "self/fd", unix.O_PATH|unix.O_DIRECTORY, unix.RESOLVE_BENEATH|unix.RESOLVE_NO_MAGICLINKS); err != nil {
+		return fmt.Errorf("open host procfs handle: %w", err)
+	}
+	return nil
+}
+
+// hostnameAndHooks sets the UTS names and runs the hooks due before the
+// container's root is final.
+func hostnameAndHooks(c *config.Init) error {
+	if err := setHostname(c.Spec); err != nil {
+		return err
+	}
+	if c.RuntimeHooks {
+		// OCI: prestart and createRuntime hooks run in the runtime's
+		// namespaces after the container's exist, before pivot_root (a GPU
+		// hook mounts into the rootfs through this mount namespace).
+		if err := awaitRuntimeHooks(syncSock); err != nil {
+			return err
+		}
+	}
+	return runHooks(c.Spec.Hooks, "createContainer", c.State)
 }
 
 var propagation = map[string]uintptr{

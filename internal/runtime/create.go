@@ -116,6 +116,18 @@ func (r *Runtime) Create(o CreateOptions) (c *Container, err error) {
 			return nil, fmt.Errorf("%s/config.json: linux.seccomp: %w", b.Dir, err)
 		}
 	}
+	jm, err := r.joinMount(b.Spec)
+	if err != nil {
+		err = fmt.Errorf("%s/config.json: %w", b.Dir, err)
+		r.audit("refuse", o.ID, map[string]any{"reason": err.Error()})
+		return nil, err
+	}
+	if jm != nil {
+		defer jm.ns.Close()
+		if jm.owner.Rootfs != b.Rootfs {
+			warn(fmt.Sprintf("config.json: root.path %s is not used: the container's root is that of container %s (%s), whose mount namespace it joins", b.Rootfs, jm.owner.ID, jm.owner.Rootfs))
+		}
+	}
 	if err := os.MkdirAll(r.Root, 0o700); err != nil {
 		return nil, fmt.Errorf("state root %s: %w", r.Root, err)
 	}
@@ -141,12 +153,15 @@ func (r *Runtime) Create(o CreateOptions) (c *Container, err error) {
 		Created: time.Now().UTC(), Owner: "root", Rootfs: b.Rootfs, Spec: b.Spec,
 		UserNS: spec.HasNamespace(b.Spec, specs.UserNamespace),
 	}
+	if jm != nil {
+		st.Rootfs, st.MountOwner = jm.owner.Rootfs, jm.owner.ID
+	}
 	cg, err := r.newCgroup(st, b.Spec)
 	if err != nil {
 		return nil, err
 	}
 	undo = append(undo, func() { cg.Signal(unix.SIGKILL); waitEmpty(cg); cg.Destroy() })
-	ip := &initProc{r: r, o: &o, st: st, cg: cg, filter: filter, sflags: sflags}
+	ip := &initProc{r: r, o: &o, st: st, cg: cg, filter: filter, sflags: sflags, mnt: jm}
 	// While the kernel clones and execs init (~2 ms), make the rest of the
 	// cgroup, save the state and attach the vTPM; init waits in its
 	// constructor for the cgroup before it runs anything (ADR 0001).

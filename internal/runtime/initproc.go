@@ -33,6 +33,8 @@ type initProc struct {
 	cg     *cgroups.Manager
 	filter []config.SockFilter
 	sflags uint
+	// mnt is the mount namespace joined by path, nil for a new one.
+	mnt *joinedMount
 }
 
 // start launches init and, while the kernel clones and execs it, runs
@@ -71,6 +73,19 @@ func (ip *initProc) start(meanwhile func() error) (*Container, error) {
 		defer agent.Close()
 		agentFd = 3 + len(extra)
 		extra = append(extra, agent)
+	}
+	hostProcFd := 0
+	if ip.mnt != nil {
+		// Init enters the shared mount namespace before its Go code runs,
+		// so it cannot open the host's /proc itself (see initproc.procSelfFd).
+		proc, err := os.OpenFile("/proc", unix.O_PATH|unix.O_DIRECTORY, 0)
+		if err != nil {
+			childSock.Close()
+			return nil, fmt.Errorf("open /proc: %w", err)
+		}
+		defer proc.Close()
+		hostProcFd = 3 + len(extra)
+		extra = append(extra, proc)
 	}
 	attr := &syscall.SysProcAttr{}
 	joins, names, unshare, err := ip.namespaces(attr)
@@ -172,7 +187,8 @@ func (ip *initProc) start(meanwhile func() error) (*Container, error) {
 	cfg := config.Init{ID: ip.st.ID, Spec: forInit(s), Rootfs: ip.st.Rootfs, NoPivot: ip.o.NoPivot,
 		CgroupDirs: ip.cg.Dirs, UserNS: ip.st.UserNS, State: marshal(ip.st.State),
 		Seccomp: ip.filter, SeccompFlags: ip.sflags,
-		RuntimeHooks: s.Hooks != nil && len(s.Hooks.Prestart)+len(s.Hooks.CreateRuntime) > 0}
+		RuntimeHooks: s.Hooks != nil && len(s.Hooks.Prestart)+len(s.Hooks.CreateRuntime) > 0,
+		SharedMounts: ip.mnt != nil, HostProcFd: hostProcFd}
 	if agentFd > 0 {
 		cfg.SeccompAgentFd = agentFd
 		st := ip.st.State
@@ -295,7 +311,8 @@ func (ip *initProc) namespaces(attr *syscall.SysProcAttr) (joins []*os.File, nam
 			continue
 		}
 		if ns.Type == specs.MountNamespace {
-			return fail(fmt.Errorf("linux.namespaces: joining the mount namespace at %s is not supported: a container gets its own", ns.Path))
+			byName["mnt"] = ip.mnt.ns // opened and checked by joinMount
+			continue
 		}
 		f, err := os.Open(ns.Path)
 		if err != nil {

@@ -54,7 +54,7 @@ func (ip *initProc) sendConfig(sock *os.File, cfg *config.Init) error {
 // needIdmap: a new user namespace maps container root away from host root,
 // yet the rootfs is owned by host root (an unprepared image).
 func (ip *initProc) needIdmap() bool {
-	if !ip.st.UserNS {
+	if !ip.st.UserNS || ip.mnt != nil { // a joined mount namespace is used as it is
 		return false
 	}
 	root, _, ok := rootOnHost(ip.st.Pid)

@@ -25,6 +25,9 @@ type State struct {
 	Rootfs     string            `json:"rootfs"`
 	UserNS     bool              `json:"userns"`
 	Spec       *specs.Spec       `json:"spec"`
+	// MountOwner is the container whose mount namespace this one joined
+	// (its Rootfs is then that container's).
+	MountOwner string `json:"mountNamespaceOwner,omitempty"`
 	// VtpmSocket is the vTPM manager that holds this container's vTPM.
 	VtpmSocket string `json:"vtpmSocket,omitempty"`
 }

@@ -68,6 +68,34 @@ func checkNamespaces(s *specs.Spec, _ string) error {
 	return nil
 }
 
+// checkJoinedMount: a container joining another's mount namespace by path
+// shares that filesystem view as it is. Changing it would change the other
+// container (runc mounts and pivots inside it), so nothing that would is
+// accepted; the runtime checks the rest against the namespace's owner.
+func checkJoinedMount(s *specs.Spec, _ string) error {
+	var path string
+	for _, ns := range s.Linux.Namespaces {
+		if ns.Type == specs.MountNamespace {
+			path = ns.Path
+		}
+	}
+	if path == "" {
+		return nil
+	}
+	why := "the container joins the mount namespace at " + path + ", which it shares unchanged: remove it"
+	switch {
+	case len(s.Mounts) > 0:
+		return fieldErr("mounts", "%d mount(s) requested, but %s", len(s.Mounts), why)
+	case len(s.Linux.Devices) > 0:
+		return fieldErr("linux.devices", "%d device(s) requested, but %s", len(s.Linux.Devices), why)
+	case len(s.Linux.Sysctl) > 0:
+		return fieldErr("linux.sysctl", "set, but %s", why)
+	case s.Linux.RootfsPropagation != "":
+		return fieldErr("linux.rootfsPropagation", "%q requested, but %s", s.Linux.RootfsPropagation, why)
+	}
+	return nil
+}
+
 func checkIDMappings(s *specs.Spec, _ string) error {
 	userns := HasNamespace(s, specs.UserNamespace)
 	for _, m := range []struct {

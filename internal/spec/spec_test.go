@@ -80,6 +80,20 @@ func TestValidateNamesTheField(t *testing.T) {
 			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.TimeNamespace, Path: "/proc/1/ns/time"})
 			s.Linux.TimeOffsets = map[string]specs.LinuxTimeOffset{"boottime": {Secs: 1}}
 		}, "linux.timeOffsets"},
+		{"joined mount ns with mounts", func(s *specs.Spec) { joinMount(s) }, "mounts"},
+		{"joined mount ns", func(s *specs.Spec) { joinMount(s); s.Mounts = nil }, ""},
+		{"joined mount ns with devices", func(s *specs.Spec) {
+			joinMount(s)
+			s.Mounts, s.Linux.Devices = nil, []specs.LinuxDevice{{Path: "/dev/fuse", Type: "c", Major: 10, Minor: 229}}
+		}, "linux.devices"},
+		{"joined mount ns with propagation", func(s *specs.Spec) {
+			joinMount(s)
+			s.Mounts, s.Linux.RootfsPropagation = nil, "rshared"
+		}, "linux.rootfsPropagation"},
+		{"joined mount ns with sysctl", func(s *specs.Spec) {
+			joinMount(s)
+			s.Mounts, s.Linux.Sysctl = nil, map[string]string{"kernel.domainname": "x"}
+		}, "linux.sysctl"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -147,4 +161,13 @@ func FuzzParse(f *testing.F) {
 		}
 		_ = Validate(s, "/nonexistent")
 	})
+}
+
+// joinMount makes s join a mount namespace by path.
+func joinMount(s *specs.Spec) {
+	for i, ns := range s.Linux.Namespaces {
+		if ns.Type == specs.MountNamespace {
+			s.Linux.Namespaces[i].Path = "/proc/1/ns/mnt"
+		}
+	}
 }

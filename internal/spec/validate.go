@@ -30,7 +30,7 @@ var checks = []check{
 
 // linuxChecks need the linux object.
 var linuxChecks = []check{
-	checkNamespaces, checkIDMappings, checkSysctl, checkResources, checkDevices, checkPersonality,
+	checkNamespaces, checkJoinedMount, checkIDMappings, checkSysctl, checkResources, checkDevices, checkPersonality,
 }
 
 // Validate runs every check and returns the errors joined, each naming its field.

@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -48,8 +50,26 @@ func (h Hierarchy) Has(c string) bool {
 	return false
 }
 
-// Detect reads the host's cgroup mounts from /proc/self/mountinfo.
+// Detect reads the host's cgroup mounts from /proc/self/mountinfo, once per
+// process: a trustbox process lives for one command, and the kernel builds
+// mountinfo afresh on each read, at a cost that grows with the host's mounts
+// (`run` creates and deletes, and would read it twice). trustbox never
+// changes the host's cgroup mounts.
 func Detect() (Mode, []Hierarchy, error) {
+	d := detected()
+	return d.mode, slices.Clone(d.hs), d.err
+}
+
+var detected = sync.OnceValue(func() (d struct {
+	mode Mode
+	hs   []Hierarchy
+	err  error
+}) {
+	d.mode, d.hs, d.err = detect()
+	return d
+})
+
+func detect() (Mode, []Hierarchy, error) {
 	f, err := os.Open("/proc/self/mountinfo")
 	if err != nil {
 		return 0, nil, fmt.Errorf("detect cgroups: %w", err)

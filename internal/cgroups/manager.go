@@ -291,9 +291,22 @@ func rmdirRetry(dir string) error {
 	}
 }
 
+// write sets one cgroup file with plain open, write and close: an
+// os.File would register each cgroupfs file with Go's poller (four more
+// system calls per file, and a container start writes dozens).
 func write(dir, file, val string) error {
-	if err := os.WriteFile(filepath.Join(dir, file), []byte(val), 0); err != nil {
-		return fmt.Errorf("cgroup write %s=%q: %w", filepath.Join(dir, file), val, err)
+	p := filepath.Join(dir, file)
+	fd, err := unix.Open(p, unix.O_WRONLY|unix.O_TRUNC|unix.O_CLOEXEC, 0)
+	if err == nil {
+		var n int
+		n, err = unix.Write(fd, []byte(val))
+		if err == nil && n != len(val) {
+			err = fmt.Errorf("short write (%d of %d bytes)", n, len(val))
+		}
+		unix.Close(fd)
+	}
+	if err != nil {
+		return fmt.Errorf("cgroup write %s=%q: %w", p, val, err)
 	}
 	return nil
 }

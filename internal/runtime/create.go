@@ -184,7 +184,9 @@ func (r *Runtime) Create(o CreateOptions) (c *Container, err error) {
 			undo = append(undo, func() { r.destroyVtpm(st) })
 			r.audit("vtpm-attach", o.ID, map[string]any{"socket": st.VtpmSocket, "dir": att.HostDir})
 		}
-		return nil
+		// The spec is final (the vTPM added its mounts and environment):
+		// marshal it now, off the critical path, for the save at "created".
+		return st.freezeSpec()
 	})
 	if c != nil && c.Cmd != nil {
 		cmd := c.Cmd

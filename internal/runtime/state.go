@@ -30,6 +30,17 @@ type State struct {
 	MountOwner string `json:"mountNamespaceOwner,omitempty"`
 	// VtpmSocket is the vTPM manager that holds this container's vTPM.
 	VtpmSocket string `json:"vtpmSocket,omitempty"`
+	// specJSON is Spec marshaled by freezeSpec, once nothing changes it
+	// any more: most of what each later save writes.
+	specJSON json.RawMessage
+}
+
+// freezeSpec marshals the spec for every later save; the caller promises
+// the spec no longer changes.
+func (st *State) freezeSpec() error {
+	b, err := json.Marshal(st.Spec)
+	st.specJSON = b
+	return err
 }
 
 // Runtime is a state root (runc's --root).
@@ -94,7 +105,18 @@ func (r *Runtime) Load(id string) (*State, error) {
 }
 
 func (r *Runtime) save(st *State) error {
-	data, err := json.Marshal(st)
+	spec := st.specJSON
+	if spec == nil {
+		b, err := json.Marshal(st.Spec)
+		if err != nil {
+			return err
+		}
+		spec = b
+	}
+	data, err := json.Marshal(struct {
+		*State
+		Spec json.RawMessage `json:"spec"` // shadows State.Spec
+	}{st, spec})
 	if err != nil {
 		return err
 	}

@@ -1,9 +1,14 @@
 package runtime
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // The documented ID grammar, as a regexp: validID must agree with it.
@@ -33,4 +38,43 @@ func FuzzValidID(f *testing.F) {
 			t.Fatalf("validID(%q) = %v, the grammar says %v", id, got, want)
 		}
 	})
+}
+
+// save writes the spec as it is until freezeSpec, then as frozen, next to
+// the live fields, and Load reads back both.
+func TestSaveRoundTrip(t *testing.T) {
+	r := &Runtime{Root: t.TempDir()}
+	st := &State{State: specs.State{ID: "rt", Status: specs.StateCreating, Bundle: "/b"},
+		Spec: &specs.Spec{Version: "1.2.0", Hostname: "h", Process: &specs.Process{Args: []string{"true"}}}}
+	if err := os.Mkdir(r.dir("rt"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for i, pid := range []int{0, 12345} {
+		st.Pid = pid
+		if i == 1 {
+			st.Spec.Hostname = "h" // set before freezing, as create does
+			if err := st.freezeSpec(); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			st.Spec.Hostname = "changed before the freeze"
+		}
+		if err := r.save(st); err != nil {
+			t.Fatal(err)
+		}
+		raw, err := os.ReadFile(filepath.Join(r.dir("rt"), "state.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(string(raw), `"spec":`); n != 1 {
+			t.Fatalf("save %d: %d spec keys in %s", i, n, raw)
+		}
+		var got State
+		if err := json.Unmarshal(raw, &got); err != nil {
+			t.Fatal(err)
+		}
+		if got.Pid != pid || got.Spec == nil || got.Spec.Hostname != st.Spec.Hostname || got.Spec.Process.Args[0] != "true" {
+			t.Fatalf("save %d read back as pid %d spec %+v", i, got.Pid, got.Spec)
+		}
+	}
 }

@@ -62,6 +62,16 @@ func TestMalformedConfigs(t *testing.T) {
 			want string
 		}{"apparmor on a host without it", "", func(s *specs.Spec) { s.Process.ApparmorProfile = "docker-default" }, "process.apparmorProfile"})
 	}
+	if lsm := spec.DetectLSM(); !lsm.SELinux {
+		tests = append(tests, struct {
+			name string
+			raw  string
+			mut  func(*specs.Spec)
+			want string
+		}{"mount label on a host without SELinux", "", func(s *specs.Spec) {
+			s.Linux.MountLabel = "system_u:object_r:container_file_t:s0:c1,c2"
+		}, "linux.mountLabel"})
+	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			b := e.bundle([]string{"true"}, func(s *specs.Spec) {

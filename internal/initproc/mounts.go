@@ -42,7 +42,7 @@ func mountOne(c *config.Init, root *os.File, m specs.Mount) error {
 		return err
 	}
 	defer target.Close()
-	mnt, err := newFS(m, opts)
+	mnt, err := newFS(m, opts, c.Spec.Linux.MountLabel)
 	if err != nil {
 		return err
 	}
@@ -62,7 +62,21 @@ func newNetNS(s *specs.Spec) bool {
 	return false
 }
 
-func newFS(m specs.Mount, opts spec.MountOptions) (*os.File, error) {
+func newFS(m specs.Mount, opts spec.MountOptions, mountLabel string) (*os.File, error) {
+	kv, flags := fsParams(m, opts, mountLabel)
+	src := m.Source
+	if src == "" {
+		src = m.Type
+	}
+	return linux.NewFS(m.Type, src, kv, flags, opts.Attr)
+}
+
+// fsParams splits a mount's data options into fsconfig(2) keys and flags
+// and labels the new filesystem with linux.mountLabel (SELinux's context=,
+// as runc does for every filesystem it creates but proc and sysfs, which
+// carry the kernel's own labels). The runtime refused a mountLabel on a
+// host without SELinux (R-LSM-b).
+func fsParams(m specs.Mount, opts spec.MountOptions, mountLabel string) (map[string]string, []string) {
 	kv := map[string]string{}
 	var flags []string
 	for _, d := range opts.Data {
@@ -72,11 +86,10 @@ func newFS(m specs.Mount, opts spec.MountOptions) (*os.File, error) {
 			flags = append(flags, d)
 		}
 	}
-	src := m.Source
-	if src == "" {
-		src = m.Type
+	if _, set := kv["context"]; mountLabel != "" && !set && m.Type != "proc" && m.Type != "sysfs" {
+		kv["context"] = mountLabel
 	}
-	return linux.NewFS(m.Type, src, kv, flags, opts.Attr)
+	return kv, flags
 }
 
 func setPropagation(mnt *os.File, opts spec.MountOptions) error {

@@ -78,7 +78,8 @@ func (r *Runtime) Create(o CreateOptions) (c *Container, err error) {
 	if b.Spec.Process == nil {
 		return nil, fmt.Errorf("%s/config.json: process: missing (create needs a process to run)", b.Dir)
 	}
-	if err := spec.CheckLSMLabels(b.Spec.Process, spec.DetectLSM()); err != nil {
+	lsm := spec.DetectLSM()
+	if err := errors.Join(spec.CheckLSMLabels(b.Spec.Process, lsm), spec.CheckMountLabel(b.Spec.Linux, lsm)); err != nil {
 		return nil, fmt.Errorf("%s/config.json: %w", b.Dir, err)
 	}
 	warn := o.Warn

@@ -35,3 +35,13 @@ func CheckLSMLabels(p *specs.Process, host HostLSM) error {
 	}
 	return nil
 }
+
+// CheckMountLabel refuses linux.mountLabel on a host without SELinux, the
+// only LSM that labels mounts: ignoring it would leave the container's
+// filesystems unlabelled without a word (R-LSM-b).
+func CheckMountLabel(l *specs.Linux, host HostLSM) error {
+	if l != nil && l.MountLabel != "" && !host.SELinux {
+		return fieldErr("linux.mountLabel", "%q asked for, but SELinux is not enabled on this host (R-LSM-b)", l.MountLabel)
+	}
+	return nil
+}

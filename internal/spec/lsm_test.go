@@ -29,3 +29,18 @@ func TestCheckLSMLabels(t *testing.T) {
 		}
 	}
 }
+
+// linux.mountLabel needs SELinux; without it the refusal names the field.
+func TestCheckMountLabel(t *testing.T) {
+	l := &specs.Linux{MountLabel: "system_u:object_r:container_file_t:s0:c1,c2"}
+	var fe *FieldError
+	if err := CheckMountLabel(l, HostLSM{AppArmor: true}); !errors.As(err, &fe) || fe.Field != "linux.mountLabel" {
+		t.Errorf("without SELinux: %v", err)
+	}
+	if err := CheckMountLabel(l, HostLSM{SELinux: true}); err != nil {
+		t.Errorf("with SELinux: %v", err)
+	}
+	if err := CheckMountLabel(&specs.Linux{}, HostLSM{}); err != nil {
+		t.Errorf("no label: %v", err)
+	}
+}

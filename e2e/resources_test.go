@@ -243,3 +243,53 @@ func TestSharedCgroupRefused(t *testing.T) {
 	// Move it out again so the directory can go.
 	os.WriteFile(filepath.Join(filepath.Dir(dir), "cgroup.procs"), []byte(strconv.Itoa(other.Process.Pid)), 0)
 }
+
+// runtime-spec 1.2 and 1.3 per-process scheduling: the workload runs with
+// the policy and nice value, I/O priority, CPU affinity and NUMA memory
+// policy its config asks for, read from inside.
+func TestProcessScheduling(t *testing.T) {
+	e := newEnv(t)
+	b := e.bundle([]string{"sh", "-c", `echo "sched=$(cut -d' ' -f19,41 /proc/self/stat)"; echo "io=$(ionice)"; ` +
+		`echo "cpus=$(grep Cpus_allowed_list /proc/self/status | cut -f2)"; echo "mempolicy=$(head -1 /proc/self/numa_maps | cut -d' ' -f2)"`},
+		func(s *specs.Spec) {
+			s.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedBatch, Nice: 5}
+			s.Process.IOPriority = &specs.LinuxIOPriority{Class: specs.IOPRIO_CLASS_BE, Priority: 6}
+			s.Process.ExecCPUAffinity = &specs.CPUAffinity{Initial: "0", Final: "0"}
+			s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolBind, Nodes: "0"}
+		})
+	r := e.runIn(b, nil, "run", "e2e-sched")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s %s", r.code, r.stdout, r.stderr)
+	}
+	checkProbe(t, parseProbe(r.stdout), map[string]string{
+		"sched": "5 3", // nice 5, policy 3 (SCHED_BATCH)
+		"io":    "best-effort: prio 6", "cpus": "0", "mempolicy": "bind:0",
+	})
+
+	// Only the start pinned: the workload gets every CPU back.
+	if _, err := os.Stat("/sys/devices/system/cpu/cpu1"); err == nil {
+		b := e.bundle([]string{"grep", "Cpus_allowed_list", "/proc/self/status"}, func(s *specs.Spec) {
+			s.Process.ExecCPUAffinity = &specs.CPUAffinity{Initial: "1"}
+		})
+		host, _ := os.ReadFile("/proc/self/status")
+		want := ""
+		for _, l := range strings.Split(string(host), "\n") {
+			if strings.HasPrefix(l, "Cpus_allowed_list:") {
+				want = strings.TrimSpace(strings.TrimPrefix(l, "Cpus_allowed_list:"))
+			}
+		}
+		r := e.runIn(b, nil, "run", "e2e-sched-initial")
+		if got := strings.TrimSpace(strings.TrimPrefix(r.stdout, "Cpus_allowed_list:")); r.code != 0 || got != want {
+			t.Fatalf("initial-only affinity: exit %d, workload on %q, want %q (%s)", r.code, got, want, r.stderr)
+		}
+	}
+
+	// A real-time policy needs CAP_SYS_NICE over the host: in a user
+	// namespace the kernel refuses, and the refusal names the field.
+	b = e.bundle([]string{"true"}, func(s *specs.Spec) {
+		s.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedFIFO, Priority: 10}
+	})
+	if r := e.runIn(b, nil, "run", "e2e-sched-rt"); r.code == 0 || !strings.Contains(r.stderr, "process.scheduler SCHED_FIFO") {
+		t.Fatalf("SCHED_FIFO in a user namespace: exit %d %s", r.code, r.stderr)
+	}
+}

@@ -110,7 +110,10 @@ func TestConcurrentContainers(t *testing.T) {
 // --console-socket follows runc's protocol: the pty master arrives with SCM_RIGHTS.
 func TestConsoleSocket(t *testing.T) {
 	e := newEnv(t)
-	b := e.bundle([]string{"sh", "-c", "tty; test -t 0 && echo is-a-tty"}, func(s *specs.Spec) { s.Process.Terminal = true })
+	b := e.bundle([]string{"sh", "-c", "tty; test -t 0 && echo is-a-tty; stty size"}, func(s *specs.Spec) {
+		s.Process.Terminal = true
+		s.Process.ConsoleSize = &specs.Box{Height: 40, Width: 100}
+	})
 	sock := filepath.Join(t.TempDir(), "console.sock")
 	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
 	if err != nil {
@@ -156,7 +159,7 @@ func TestConsoleSocket(t *testing.T) {
 			break
 		}
 	}
-	if !strings.Contains(s.String(), "/dev/pts/0") || !strings.Contains(s.String(), "is-a-tty") {
+	if !strings.Contains(s.String(), "/dev/pts/0") || !strings.Contains(s.String(), "is-a-tty") || !strings.Contains(s.String(), "40 100") {
 		t.Fatalf("console output %q", s.String())
 	}
 }

@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/opencontainers/runtime-spec/specs-go/features"
 )
 
 // `trustbox spec` writes a secure config that runs as is (with the seccomp
@@ -42,5 +44,30 @@ func TestSpecCommand(t *testing.T) {
 	r := e.runIn(b, nil, "run", "e2e-spec")
 	if r.code != 0 || !strings.Contains(r.stdout, "2") {
 		t.Fatalf("exit %d: %s %s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// `trustbox features` is the OCI features document engines read before
+// asking for something: it says what trustbox does, and what it refuses.
+func TestFeatures(t *testing.T) {
+	e := newEnv(t)
+	var f features.Features
+	if err := json.Unmarshal([]byte(e.must("features")), &f); err != nil {
+		t.Fatal(err)
+	}
+	l := f.Linux
+	switch {
+	case f.OCIVersionMax != specs.Version || l == nil:
+		t.Fatalf("ociVersionMax %q, linux %v", f.OCIVersionMax, l)
+	case len(l.Namespaces) != 8 || len(f.Hooks) != 6:
+		t.Errorf("namespaces %v, hooks %v", l.Namespaces, f.Hooks)
+	case l.Seccomp == nil || !*l.Seccomp.Enabled || l.MountExtensions == nil || !*l.MountExtensions.IDMap.Enabled:
+		t.Errorf("seccomp %+v, idmap %+v", l.Seccomp, l.MountExtensions)
+	case l.MemoryPolicy == nil || !slices.Contains(l.MemoryPolicy.Modes, "MPOL_BIND") || !slices.Contains(l.MemoryPolicy.Flags, "MPOL_F_STATIC_NODES"):
+		t.Errorf("memoryPolicy %+v", l.MemoryPolicy)
+	case l.IntelRdt == nil || *l.IntelRdt.Enabled || l.NetDevices == nil || *l.NetDevices.Enabled:
+		t.Errorf("intelRdt %+v and netDevices %+v must say disabled: both are refused", l.IntelRdt, l.NetDevices)
+	case l.Cgroup == nil || *l.Cgroup.Systemd:
+		t.Errorf("cgroup %+v: the systemd driver is refused", l.Cgroup)
 	}
 }

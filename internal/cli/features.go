@@ -31,19 +31,24 @@ func featuresDoc() features.Features {
 	ns := []string{string(specs.CgroupNamespace), string(specs.IPCNamespace), string(specs.MountNamespace),
 		string(specs.NetworkNamespace), string(specs.PIDNamespace), string(specs.TimeNamespace),
 		string(specs.UserNamespace), string(specs.UTSNamespace)}
+	modes, flags := spec.MemoryPolicyNames()
 	return features.Features{
 		OCIVersionMin: "1.0.0",
 		OCIVersionMax: specs.Version,
 		Hooks:         []string{"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"},
 		MountOptions:  mounts,
 		Linux: &features.Linux{
-			Namespaces:      ns,
-			Capabilities:    caps,
-			Cgroup:          &features.Cgroup{V1: &t, V2: &t, Systemd: new(bool)},
-			Seccomp:         seccompFeatures(),
-			Apparmor:        &features.Apparmor{Enabled: new(bool)},
-			Selinux:         &features.Selinux{Enabled: new(bool)},
+			Namespaces:   ns,
+			Capabilities: caps,
+			Cgroup:       &features.Cgroup{V1: &t, V2: &t, Systemd: new(bool)},
+			Seccomp:      seccompFeatures(),
+			// Labels are applied where the host runs the LSM (refused elsewhere).
+			Apparmor:        &features.Apparmor{Enabled: &t},
+			Selinux:         &features.Selinux{Enabled: &t},
 			MountExtensions: &features.MountExtensions{IDMap: &features.IDMap{Enabled: &t}},
+			MemoryPolicy:    &features.MemoryPolicy{Modes: modes, Flags: flags},
+			IntelRdt:        &features.IntelRdt{Enabled: new(bool)},
+			NetDevices:      &features.NetDevices{Enabled: new(bool)},
 		},
 		Annotations: map[string]string{"io.github.trustbox.version": Version},
 	}

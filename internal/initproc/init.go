@@ -148,7 +148,7 @@ func run(sync *os.File, c *config.Init) error {
 		return fmt.Errorf("setsid: %w", err)
 	}
 	if s.Process.Terminal {
-		if err := setupConsole(sync, c.Exec); err != nil {
+		if err := setupConsole(sync, c.Exec, s.Process.ConsoleSize); err != nil {
 			return err
 		}
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/trustbox/trustbox/internal/spec"
 )
 
-// setProcessAttrs applies rlimits, personality and umask.
+// setProcessAttrs applies rlimits, personality, scheduling and umask.
 func setProcessAttrs(p *specs.Process, l *specs.Linux) error {
 	for _, r := range p.Rlimits {
 		lim := unix.Rlimit{Cur: r.Soft, Max: r.Hard}
@@ -26,10 +26,69 @@ func setProcessAttrs(p *specs.Process, l *specs.Linux) error {
 			return fmt.Errorf("linux.personality: %w", errno)
 		}
 	}
+	if err := setScheduling(p, l); err != nil {
+		return err
+	}
 	if p.User.Umask != nil {
 		unix.Umask(int(*p.User.Umask))
 	} else {
 		unix.Umask(0o022)
+	}
+	return nil
+}
+
+// setScheduling applies process.scheduler, ioPriority and execCPUAffinity
+// and linux.memoryPolicy to this thread, the one that execs the workload,
+// which keeps all four across execve. The runtime validated them; the
+// kernel may still refuse (a real-time policy needs CAP_SYS_NICE in the
+// host's user namespace), and that refusal is the error.
+func setScheduling(p *specs.Process, l *specs.Linux) error {
+	if p.Scheduler != nil {
+		attr, err := spec.SchedAttr(p.Scheduler)
+		if err == nil {
+			err = unix.SchedSetAttr(0, attr, 0)
+		}
+		if err != nil {
+			return fmt.Errorf("process.scheduler %s: %w", p.Scheduler.Policy, err)
+		}
+	}
+	if p.IOPriority != nil {
+		prio, err := spec.IOPrio(p.IOPriority)
+		if err == nil {
+			const whoProcess = 1 // IOPRIO_WHO_PROCESS; who 0 is the calling thread
+			if _, _, e := unix.RawSyscall(unix.SYS_IOPRIO_SET, whoProcess, 0, uintptr(prio)); e != 0 {
+				err = e
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("process.ioPriority %s %d: %w", p.IOPriority.Class, p.IOPriority.Priority, err)
+		}
+	}
+	if a := p.ExecCPUAffinity; a != nil {
+		initial, final, err := spec.CPUAffinity(a)
+		if err == nil && final == nil && initial != nil {
+			// Only the start was pinned: the workload gets every CPU its
+			// cpuset allows (the kernel drops the others from the mask).
+			final = &unix.CPUSet{}
+			for i := 0; i < 1024; i++ {
+				final.Set(i)
+			}
+		}
+		if err == nil && final != nil {
+			err = unix.SchedSetaffinity(0, final)
+		}
+		if err != nil {
+			return fmt.Errorf("process.execCPUAffinity %q: %w", a.Final, err)
+		}
+	}
+	if l != nil && l.MemoryPolicy != nil {
+		mode, nodes, err := spec.MemPolicy(l.MemoryPolicy)
+		if err == nil {
+			err = unix.SetMemPolicy(mode, nodes)
+		}
+		if err != nil {
+			return fmt.Errorf("linux.memoryPolicy %s %q: %w", l.MemoryPolicy.Mode, l.MemoryPolicy.Nodes, err)
+		}
 	}
 	return nil
 }

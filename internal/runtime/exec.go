@@ -209,7 +209,7 @@ func (x *execProc) start(nsfds []*os.File, names []string) (int, error) {
 	cmd.SysProcAttr = attr
 	defer closeIf(image)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = orStd(x.o.Stdin, os.Stdin), orStd(x.o.Stdout, os.Stdout), orStd(x.o.Stderr, os.Stderr)
-	err = cmd.Start()
+	err = startPinned(cmd, x.spec.Process)
 	childSock.Close()
 	if err != nil {
 		return 0, fmt.Errorf("exec: start: %w", err)

@@ -136,7 +136,7 @@ func (ip *initProc) start(meanwhile func() error) (*Container, error) {
 	cmd.SysProcAttr = attr
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = orStd(ip.o.Stdin, os.Stdin), orStd(ip.o.Stdout, os.Stdout), orStd(ip.o.Stderr, os.Stderr)
 	started := make(chan error, 1)
-	go func() { started <- cmd.Start() }()
+	go func() { started <- startPinned(cmd, s.Process) }()
 	merr := meanwhile()
 	err = <-started
 	childSock.Close()

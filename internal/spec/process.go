@@ -92,3 +92,11 @@ func CapSets(c *specs.LinuxCapabilities) []CapSet {
 	return []CapSet{{"bounding", c.Bounding}, {"effective", c.Effective}, {"permitted", c.Permitted},
 		{"inheritable", c.Inheritable}, {"ambient", c.Ambient}}
 }
+
+// checkConsoleSize: the terminal's window size is two 16-bit numbers.
+func checkConsoleSize(s *specs.Spec, _ string) error {
+	if p := s.Process; p != nil && p.ConsoleSize != nil && (p.ConsoleSize.Height > 65535 || p.ConsoleSize.Width > 65535) {
+		return fieldErr("process.consoleSize", "%dx%d: a terminal holds at most 65535 rows and columns", p.ConsoleSize.Height, p.ConsoleSize.Width)
+	}
+	return nil
+}

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -11,7 +12,8 @@ import (
 // ValidateResources checks resources given on their own (`update -r`) as
 // config.json's linux.resources is checked; errors name the field.
 func ValidateResources(r *specs.LinuxResources) error {
-	return checkResources(&specs.Spec{Linux: &specs.Linux{Resources: r}}, "")
+	s := &specs.Spec{Linux: &specs.Linux{Resources: r}}
+	return errors.Join(checkResources(s, ""), checkUnsupported(s, ""))
 }
 
 func checkResources(s *specs.Spec, _ string) error {

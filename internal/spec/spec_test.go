@@ -3,6 +3,7 @@ package spec
 import (
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -80,6 +81,39 @@ func TestValidateNamesTheField(t *testing.T) {
 			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.TimeNamespace, Path: "/proc/1/ns/time"})
 			s.Linux.TimeOffsets = map[string]specs.LinuxTimeOffset{"boottime": {Secs: 1}}
 		}, "linux.timeOffsets"},
+		{"scheduler", func(s *specs.Spec) {
+			s.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedRR, Priority: 10, Flags: []specs.LinuxSchedulerFlag{specs.SchedFlagResetOnFork}}
+		}, ""},
+		{"SCHED_ISO", func(s *specs.Spec) { s.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedISO} }, "process.scheduler.policy"},
+		{"scheduler flag", func(s *specs.Spec) {
+			s.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedOther, Flags: []specs.LinuxSchedulerFlag{"SCHED_FLAG_X"}}
+		}, "process.scheduler.flags[0]"},
+		{"realtime without priority", func(s *specs.Spec) { s.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedFIFO} }, "process.scheduler.priority"},
+		{"nice", func(s *specs.Spec) { s.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedBatch, Nice: 20} }, "process.scheduler.nice"},
+		{"deadline", func(s *specs.Spec) {
+			s.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedDeadline, Runtime: 2000000, Deadline: 1000000}
+		}, "process.scheduler"},
+		{"deadline fields elsewhere", func(s *specs.Spec) { s.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedOther, Period: 5} }, "process.scheduler"},
+		{"io class", func(s *specs.Spec) { s.Process.IOPriority = &specs.LinuxIOPriority{Class: "IOPRIO_CLASS_X"} }, "process.ioPriority.class"},
+		{"io priority", func(s *specs.Spec) {
+			s.Process.IOPriority = &specs.LinuxIOPriority{Class: specs.IOPRIO_CLASS_IDLE, Priority: 8}
+		}, "process.ioPriority.priority"},
+		{"affinity", func(s *specs.Spec) { s.Process.ExecCPUAffinity = &specs.CPUAffinity{Initial: "0-1,3", Final: "2"} }, ""},
+		{"affinity range", func(s *specs.Spec) { s.Process.ExecCPUAffinity = &specs.CPUAffinity{Final: "3-1"} }, "process.execCPUAffinity.final"},
+		{"affinity beyond", func(s *specs.Spec) { s.Process.ExecCPUAffinity = &specs.CPUAffinity{Initial: "1024"} }, "process.execCPUAffinity.initial"},
+		{"memory policy", func(s *specs.Spec) {
+			s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolInterleave, Nodes: "0-1", Flags: []specs.MemoryPolicyFlagType{specs.MpolFStaticNodes}}
+		}, ""},
+		{"memory policy without nodes", func(s *specs.Spec) { s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolBind} }, "linux.memoryPolicy.nodes"},
+		{"memory policy local with nodes", func(s *specs.Spec) {
+			s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolLocal, Nodes: "0"}
+		}, "linux.memoryPolicy.nodes"},
+		{"memory policy mode", func(s *specs.Spec) { s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: "MPOL_X", Nodes: "0"} }, "linux.memoryPolicy.mode"},
+		{"console size", func(s *specs.Spec) { s.Process.ConsoleSize = &specs.Box{Height: 70000, Width: 80} }, "process.consoleSize"},
+		{"intel rdt", func(s *specs.Spec) { s.Linux.IntelRdt = &specs.LinuxIntelRdt{ClosID: "x"} }, "linux.intelRdt"},
+		{"net devices", func(s *specs.Spec) { s.Linux.NetDevices = map[string]specs.LinuxNetDevice{"eth1": {}} }, "linux.netDevices"},
+		{"rdma", func(s *specs.Spec) { s.Linux.Resources.Rdma = map[string]specs.LinuxRdma{"mlx5_0": {}} }, "linux.resources.rdma"},
+		{"net_cls", func(s *specs.Spec) { c := uint32(1); s.Linux.Resources.Network = &specs.LinuxNetwork{ClassID: &c} }, "linux.resources.network"},
 		{"joined mount ns with mounts", func(s *specs.Spec) { joinMount(s) }, "mounts"},
 		{"joined mount ns", func(s *specs.Spec) { joinMount(s); s.Mounts = nil }, ""},
 		{"joined mount ns with devices", func(s *specs.Spec) {
@@ -170,4 +204,35 @@ func joinMount(s *specs.Spec) {
 			s.Linux.Namespaces[i].Path = "/proc/1/ns/mnt"
 		}
 	}
+}
+
+// ParseList takes what the kernel prints for cpusets and node masks; what
+// it accepts sets exactly the CPUs listed, all below the limit.
+func FuzzParseList(f *testing.F) {
+	for _, s := range []string{"0", "0-3,7", " 1 , 2-2", "", "3-1", "-1", "1024", "0-1023", "a", "1-", ",", "2,2"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, list string) {
+		set, err := ParseList(list, 64)
+		if err != nil {
+			return
+		}
+		want := map[int]bool{}
+		for _, part := range strings.Split(list, ",") {
+			lo, hi, isRange := strings.Cut(strings.TrimSpace(part), "-")
+			a, _ := strconv.Atoi(lo)
+			b := a
+			if isRange {
+				b, _ = strconv.Atoi(hi)
+			}
+			for i := a; i <= b; i++ {
+				want[i] = true
+			}
+		}
+		for i := 0; i < 1024; i++ {
+			if set.IsSet(i) != want[i] {
+				t.Fatalf("%q: CPU %d set=%v, listed=%v", list, i, set.IsSet(i), want[i])
+			}
+		}
+	})
 }

@@ -25,12 +25,12 @@ func fieldErr(field, format string, a ...any) error {
 type check func(s *specs.Spec, rootfs string) error
 
 var checks = []check{
-	checkVersion, checkRoot, checkProcess, checkMounts, checkRlimits, checkCapabilities, checkHooks,
+	checkVersion, checkRoot, checkProcess, checkMounts, checkRlimits, checkCapabilities, checkHooks, checkScheduling, checkConsoleSize,
 }
 
 // linuxChecks need the linux object.
 var linuxChecks = []check{
-	checkNamespaces, checkJoinedMount, checkIDMappings, checkSysctl, checkResources, checkDevices, checkPersonality,
+	checkNamespaces, checkJoinedMount, checkIDMappings, checkSysctl, checkResources, checkDevices, checkPersonality, checkUnsupported,
 }
 
 // Validate runs every check and returns the errors joined, each naming its field.

@@ -245,7 +245,7 @@ func (x *execProc) handshake(cmd *exec.Cmd, sock *os.File, cg *cgroups.Manager) 
 	if err := cg.Contains(pid); err != nil {
 		return pid, fmt.Errorf("exec: join cgroup: %w", err)
 	}
-	cfg := config.Init{ID: x.st.ID, Spec: forInit(x.spec), Rootfs: x.st.Rootfs, Exec: true, UserNS: x.st.UserNS,
+	cfg := config.Init{ID: x.st.ID, Spec: config.ForInit(x.spec), Rootfs: x.st.Rootfs, Exec: true, UserNS: x.st.UserNS,
 		Seccomp: x.filter, SeccompFlags: x.flags}
 	if x.agentFd > 0 {
 		st := x.st.State

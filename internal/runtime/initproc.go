@@ -184,7 +184,7 @@ func (ip *initProc) start(meanwhile func() error) (*Container, error) {
 		}
 	}
 	ip.st.Status = specs.StateCreating
-	cfg := config.Init{ID: ip.st.ID, Spec: forInit(s), Rootfs: ip.st.Rootfs, NoPivot: ip.o.NoPivot,
+	cfg := config.Init{ID: ip.st.ID, Spec: config.ForInit(s), Rootfs: ip.st.Rootfs, NoPivot: ip.o.NoPivot,
 		CgroupDirs: ip.cg.Dirs, UserNS: ip.st.UserNS, State: marshal(ip.st.State),
 		Seccomp: ip.filter, SeccompFlags: ip.sflags,
 		RuntimeHooks: s.Hooks != nil && len(s.Hooks.Prestart)+len(s.Hooks.CreateRuntime) > 0,

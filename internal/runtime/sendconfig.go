@@ -6,7 +6,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/trustbox/trustbox/internal/config"
 	"github.com/trustbox/trustbox/internal/linux"
 )
@@ -81,25 +80,4 @@ func idmappedRootfs(rootfs string, pid int) (*os.File, error) {
 		return nil, fmt.Errorf("id-mapped rootfs %s: %w (the filesystem may not support id-mapped mounts)", rootfs, err)
 	}
 	return mnt, nil
-}
-
-// forInit is the spec as init needs it, without what the runtime alone
-// uses: linux.seccomp (compiled already, often the largest part), the
-// cgroup resources, the annotations and the hooks the runtime runs itself.
-// Every type left out is also one fewer for init to decode cold.
-func forInit(s *specs.Spec) *specs.Spec {
-	c := *s
-	c.Annotations = nil
-	if s.Linux != nil {
-		l := *s.Linux
-		l.Seccomp, l.Resources = nil, nil
-		c.Linux = &l
-	}
-	if s.Hooks != nil {
-		c.Hooks = nil
-		if len(s.Hooks.CreateContainer) > 0 || len(s.Hooks.StartContainer) > 0 {
-			c.Hooks = &specs.Hooks{CreateContainer: s.Hooks.CreateContainer, StartContainer: s.Hooks.StartContainer}
-		}
-	}
-	return &c
 }

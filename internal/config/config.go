@@ -18,6 +18,12 @@ type Init struct {
 	// IdmappedMounts lists the mounts (by index) whose id-mapped bind the
 	// runtime made and sent, in this order, after the rootfs mount.
 	IdmappedMounts []int
+	// PremadeCgroups and PremadeDevices name the read-only binds of v1
+	// cgroup directories (by hierarchy key) and of host device nodes (by
+	// path) the runtime made and sent, in this order, after the id-mapped
+	// mounts; init attaches them instead of cloning its own.
+	PremadeCgroups []string
+	PremadeDevices []string
 	// Exec is set when init joins a running container instead of creating one.
 	Exec bool
 	// NoPivot uses MS_MOVE + chroot instead of pivot_root (runc --no-pivot).

@@ -24,7 +24,7 @@ import (
 
 // wireVersion changes whenever the field order does: trustbox and its init
 // must come from one build (ADR 0006), and a mismatch is refused.
-const wireVersion = 1
+const wireVersion = 2
 
 type writer struct{ b []byte }
 
@@ -225,6 +225,8 @@ func encodeInit(w *writer, c *Init) {
 	for _, i := range c.IdmappedMounts {
 		w.int(int64(i))
 	}
+	w.strs(c.PremadeCgroups)
+	w.strs(c.PremadeDevices)
 	w.bool(c.Exec)
 	w.bool(c.NoPivot)
 	w.strMap(c.CgroupDirs)
@@ -254,6 +256,7 @@ func decodeInit(r *reader) *Init {
 	}
 	c := &Init{ID: r.str(), Rootfs: r.str(), RootfsIdmapped: r.bool()}
 	c.IdmappedMounts = slice(r, func(r *reader) int { return int(r.int32()) })
+	c.PremadeCgroups, c.PremadeDevices = r.strs(), r.strs()
 	c.Exec, c.NoPivot = r.bool(), r.bool()
 	c.CgroupDirs = r.strMap()
 	c.UserNS, c.RuntimeHooks, c.SharedMounts = r.bool(), r.bool(), r.bool()

@@ -12,27 +12,11 @@ import (
 	"github.com/trustbox/trustbox/internal/config"
 	"github.com/trustbox/trustbox/internal/linux"
 	"github.com/trustbox/trustbox/internal/pathrs"
+	"github.com/trustbox/trustbox/internal/spec"
 )
 
-// defaultDevices are the nodes every container gets (the OCI default set).
-var defaultDevices = []specs.LinuxDevice{
-	{Path: "/dev/null", Type: "c", Major: 1, Minor: 3}, {Path: "/dev/zero", Type: "c", Major: 1, Minor: 5},
-	{Path: "/dev/full", Type: "c", Major: 1, Minor: 7}, {Path: "/dev/random", Type: "c", Major: 1, Minor: 8},
-	{Path: "/dev/urandom", Type: "c", Major: 1, Minor: 9}, {Path: "/dev/tty", Type: "c", Major: 5, Minor: 0},
-}
-
 func createDevices(c *config.Init, root *os.File) error {
-	devs := append([]specs.LinuxDevice{}, c.Spec.Linux.Devices...)
-	have := map[string]bool{}
-	for _, d := range devs {
-		have[path.Clean(d.Path)] = true
-	}
-	for _, d := range defaultDevices {
-		if !have[d.Path] {
-			devs = append(devs, d)
-		}
-	}
-	for _, d := range devs {
+	for _, d := range spec.Devices(c.Spec) {
 		if err := createDevice(root, d, c.UserNS); err != nil {
 			return fmt.Errorf("device %s: %w", d.Path, err)
 		}
@@ -75,9 +59,12 @@ func createDevice(root *os.File, d specs.LinuxDevice, userns bool) error {
 		if st.Mode&unix.S_IFMT != unix.S_IFREG {
 			return fmt.Errorf("refusing to mount over a non-regular file in the rootfs")
 		}
-		tree, err := linux.CloneTree(unix.AT_FDCWD, d.Path, false)
-		if err != nil {
-			return err
+		tree := premadeDevice[d.Path] // the runtime's bind of the host node
+		delete(premadeDevice, d.Path)
+		if tree == nil {
+			if tree, err = linux.CloneTree(unix.AT_FDCWD, d.Path, false); err != nil {
+				return err
+			}
 		}
 		defer tree.Close()
 		return linux.MoveMount(tree, f)

@@ -66,6 +66,10 @@ var (
 	rootfsMount *os.File
 	premade     = map[int]*os.File{}
 	received    []*os.File
+	// premadeCgroup and premadeDevice are the runtime's read-only binds of
+	// v1 cgroup directories (by hierarchy key) and of device nodes (by path).
+	premadeCgroup = map[string]*os.File{}
+	premadeDevice = map[string]*os.File{}
 )
 
 func readConfig(sync *os.File) (*config.Init, error) {
@@ -98,7 +102,7 @@ func readConfig(sync *os.File) (*config.Init, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decode init config: %w", err)
 	}
-	want := len(c.IdmappedMounts)
+	want := len(c.IdmappedMounts) + len(c.PremadeCgroups) + len(c.PremadeDevices)
 	if c.RootfsIdmapped {
 		want++
 	}
@@ -109,8 +113,14 @@ func readConfig(sync *os.File) (*config.Init, error) {
 	if c.RootfsIdmapped {
 		rootfsMount, fds = fds[0], fds[1:]
 	}
-	for i, idx := range c.IdmappedMounts {
-		premade[idx] = fds[i]
+	for _, idx := range c.IdmappedMounts {
+		premade[idx], fds = fds[0], fds[1:]
+	}
+	for _, key := range c.PremadeCgroups {
+		premadeCgroup[key], fds = fds[0], fds[1:]
+	}
+	for _, p := range c.PremadeDevices {
+		premadeDevice[p], fds = fds[0], fds[1:]
 	}
 	return c, nil
 }

@@ -167,6 +167,13 @@ func cgroupMount(c *config.Init, root *os.File, m specs.Mount, opts spec.MountOp
 	for _, key := range keys {
 		name := strings.TrimPrefix(key, "name=")
 		sub := path.Join(m.Destination, name)
+		if tree := premadeCgroup[key]; tree != nil {
+			delete(premadeCgroup, key) // a second cgroup mount binds its own
+			if err := attachPremade(root, specs.Mount{Destination: sub}, tree); err != nil {
+				return fmt.Errorf("cgroup %s: %w", key, err)
+			}
+			continue
+		}
 		bm := specs.Mount{Source: c.CgroupDirs[key], Destination: sub, Type: "bind"}
 		if err := bindMount(root, bm, spec.MountOptions{Attr: unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV | unix.MOUNT_ATTR_NOEXEC}); err != nil {
 			if errors.Is(err, os.ErrNotExist) {

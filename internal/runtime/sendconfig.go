@@ -2,12 +2,17 @@ package runtime
 
 import (
 	"fmt"
+	"maps"
 	"os"
+	"slices"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/trustbox/trustbox/internal/config"
 	"github.com/trustbox/trustbox/internal/linux"
+	"github.com/trustbox/trustbox/internal/spec"
 )
 
 // sendConfig sends init its config and, when the container's root must see
@@ -35,6 +40,14 @@ func (ip *initProc) sendConfig(sock *os.File, cfg *config.Init) error {
 		defer mnt.Close()
 		cfg.IdmappedMounts = append(cfg.IdmappedMounts, i)
 		fds = append(fds, int(mnt.Fd()))
+	}
+	premade, err := ip.premadeBinds(cfg)
+	defer closeAll(premade)
+	if err != nil {
+		return err
+	}
+	for _, f := range premade {
+		fds = append(fds, int(f.Fd()))
 	}
 	var oob []byte
 	if len(fds) > 0 {
@@ -80,4 +93,46 @@ func idmappedRootfs(rootfs string, pid int) (*os.File, error) {
 		return nil, fmt.Errorf("id-mapped rootfs %s: %w (the filesystem may not support id-mapped mounts)", rootfs, err)
 	}
 	return mnt, nil
+}
+
+// premadeBinds makes, while init's Go runtime starts, the plain bind mounts
+// init would otherwise clone on its critical path: the read-only binds of
+// the container's own v1 cgroup directories under a "cgroup" mount, and, in
+// a user namespace (no mknod), the binds of the host's device nodes. They
+// are made as init would make them (open_tree of the same host path, the
+// same attributes) and listed in cfg in the order sent, after the id-mapped
+// mounts. One that cannot be made is left to init, whose error then names
+// the mount.
+func (ip *initProc) premadeBinds(cfg *config.Init) ([]*os.File, error) {
+	if ip.mnt != nil {
+		return nil, nil // a joined mount namespace gets no mounts
+	}
+	var out []*os.File
+	v1 := !(len(cfg.CgroupDirs) == 1 && cfg.CgroupDirs["unified"] != "")
+	if v1 && slices.ContainsFunc(cfg.Spec.Mounts, func(m specs.Mount) bool { return m.Type == "cgroup" || m.Type == "cgroup2" }) {
+		for _, key := range slices.Sorted(maps.Keys(cfg.CgroupDirs)) {
+			tree, err := linux.CloneTree(unix.AT_FDCWD, cfg.CgroupDirs[key], false)
+			if err != nil {
+				continue
+			}
+			const ro = unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV | unix.MOUNT_ATTR_NOEXEC
+			if err := linux.SetAttr(tree, ro, 0, 0, false); err != nil {
+				tree.Close()
+				return out, fmt.Errorf("cgroup %s: %w", key, err)
+			}
+			out = append(out, tree)
+			cfg.PremadeCgroups = append(cfg.PremadeCgroups, key)
+		}
+	}
+	if cfg.UserNS {
+		for _, d := range spec.Devices(cfg.Spec) {
+			tree, err := linux.CloneTree(unix.AT_FDCWD, d.Path, false)
+			if err != nil {
+				continue
+			}
+			out = append(out, tree)
+			cfg.PremadeDevices = append(cfg.PremadeDevices, d.Path)
+		}
+	}
+	return out, nil
 }

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -184,4 +185,30 @@ func checkSysctl(s *specs.Spec, _ string) error {
 		}
 	}
 	return nil
+}
+
+// defaultDevices are the nodes every container gets (the OCI default set).
+var defaultDevices = []specs.LinuxDevice{
+	{Path: "/dev/null", Type: "c", Major: 1, Minor: 3}, {Path: "/dev/zero", Type: "c", Major: 1, Minor: 5},
+	{Path: "/dev/full", Type: "c", Major: 1, Minor: 7}, {Path: "/dev/random", Type: "c", Major: 1, Minor: 8},
+	{Path: "/dev/urandom", Type: "c", Major: 1, Minor: 9}, {Path: "/dev/tty", Type: "c", Major: 5, Minor: 0},
+}
+
+// Devices lists the device nodes a container gets: linux.devices, then each
+// OCI default node the config does not name itself.
+func Devices(s *specs.Spec) []specs.LinuxDevice {
+	var devs []specs.LinuxDevice
+	have := map[string]bool{}
+	if s.Linux != nil {
+		devs = append(devs, s.Linux.Devices...)
+		for _, d := range devs {
+			have[path.Clean(d.Path)] = true
+		}
+	}
+	for _, d := range defaultDevices {
+		if !have[d.Path] {
+			devs = append(devs, d)
+		}
+	}
+	return devs
 }

@@ -138,6 +138,14 @@ func (r *Runtime) Create(o CreateOptions) (c *Container, err error) {
 		}
 		return nil, fmt.Errorf("state dir: %w", err)
 	}
+	// Held until create returns: a `delete` meanwhile waits for a state to
+	// read instead of finding a container half made.
+	unlock, err := r.lock(o.ID)
+	if err != nil {
+		os.Remove(r.dir(o.ID))
+		return nil, err
+	}
+	defer unlock()
 	var undo []func()
 	defer func() {
 		if err != nil {
@@ -163,17 +171,21 @@ func (r *Runtime) Create(o CreateOptions) (c *Container, err error) {
 	}
 	undo = append(undo, func() { cg.Signal(unix.SIGKILL); waitEmpty(cg); cg.Destroy() })
 	ip := &initProc{r: r, o: &o, st: st, cg: cg, filter: filter, sflags: sflags, mnt: jm}
-	// While the kernel clones and execs init (~2 ms), make the rest of the
-	// cgroup, save the state and attach the vTPM; init waits in its
-	// constructor for the cgroup before it runs anything (ADR 0001).
+	// While the kernel clones and execs init, make its v1 cgroups: init
+	// waits in its constructor until it has joined them (ADR 0001). Then,
+	// while init's Go runtime starts, set the device rules, save the state
+	// and attach the vTPM: init reads its config only after all of that.
 	c, err = ip.start(func() error {
-		if err := r.setupCgroup(cg, st, b.Spec); err != nil {
-			return err
+		return r.setupCgroup(cg, b.Spec)
+	}, func() error {
+		if err := cg.Set(&specs.LinuxResources{Devices: b.Spec.Linux.Resources.Devices}); err != nil {
+			return fmt.Errorf("linux.resources: %w", err)
 		}
 		if sock := vtpmSocket(&o, b.Spec); sock != "" {
 			st.VtpmSocket = sock
 		}
-		// Saved at once, so `delete --force` finds the cgroup (and the vTPM) even if we are killed mid-create.
+		// Saved before the vTPM exists, so `delete --force` finds it (and the
+		// cgroup, which the state dir's xattr also names) if we are killed.
 		if err := r.save(st); err != nil {
 			return err
 		}
@@ -234,6 +246,9 @@ func (r *Runtime) newCgroup(st *State, s *specs.Spec) (*cgroups.Manager, error) 
 	if err := cg.RefuseShared(); err != nil {
 		return nil, fmt.Errorf("linux.cgroupsPath: %w", err)
 	}
+	// Named on the state dir before any cgroup exists: `delete --force`
+	// finds them from it if we are killed before the first save.
+	r.markCgroup(st.ID, cg.Path)
 	if err := cg.CreateV2(); err != nil {
 		return nil, fmt.Errorf("linux.cgroupsPath: %w", err)
 	}
@@ -241,9 +256,13 @@ func (r *Runtime) newCgroup(st *State, s *specs.Spec) (*cgroups.Manager, error) 
 	return cg, nil
 }
 
-// setupCgroup makes the v1 cgroups and sets the device rules, before init
-// joins (the limits follow when init is ready: initProc.start).
-func (r *Runtime) setupCgroup(cg *cgroups.Manager, st *State, s *specs.Spec) error {
+// setupCgroup makes the v1 cgroups, which init joins, and completes the
+// device rules in the spec: the OCI defaults unless the config has rules,
+// and the harmless nodes always (as runc). The runtime sets the rules while
+// init's Go runtime starts, before init reads its config and so before it
+// does anything the container asked for (R-TRUST-5); the limits wait until
+// init is ready, as in runc: a small pids.max would refuse init's threads.
+func (r *Runtime) setupCgroup(cg *cgroups.Manager, s *specs.Spec) error {
 	if err := cg.CreateV1(); err != nil {
 		return err
 	}
@@ -256,12 +275,6 @@ func (r *Runtime) setupCgroup(cg *cgroups.Manager, st *State, s *specs.Spec) err
 		res.Devices = cgroups.DefaultDevices() // deny all but the harmless nodes (R-TRUST-5)
 	} else {
 		res.Devices = append(res.Devices, cgroups.DefaultDevices()[1:]...) // as runc: the harmless nodes always work
-	}
-	// Device rules hold from init's first instruction; the limits wait until
-	// init is ready, as in runc: init joins the cgroup before its Go runtime
-	// starts threads, which a small pids.max would refuse.
-	if err := cg.Set(&specs.LinuxResources{Devices: res.Devices}); err != nil {
-		return fmt.Errorf("linux.resources: %w", err)
 	}
 	return nil
 }

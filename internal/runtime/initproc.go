@@ -38,10 +38,12 @@ type initProc struct {
 }
 
 // start launches init and, while the kernel clones and execs it, runs
-// meanwhile (the rest of the container's setup); then it hands init its v1
-// cgroups and drives it to "ready". On an error after init started, the
-// returned Container carries the Cmd, for the caller to kill.
-func (ip *initProc) start(meanwhile func() error) (*Container, error) {
+// meanwhile (what init's constructor waits for: its v1 cgroups); then it
+// hands init its v1 cgroups, runs whileInitStarts while init's Go runtime
+// starts (init reads its config only after it), and drives init to "ready".
+// On an error after init started, the returned Container carries the Cmd,
+// for the caller to kill.
+func (ip *initProc) start(meanwhile, whileInitStarts func() error) (*Container, error) {
 	s := ip.st.Spec
 	fifo, err := ip.makeFifo()
 	if err != nil {
@@ -182,6 +184,9 @@ func (ip *initProc) start(meanwhile func() error) (*Container, error) {
 		if err := os.WriteFile(fmt.Sprintf("/proc/%d/oom_score_adj", ip.st.Pid), []byte(strconv.Itoa(*p.OOMScoreAdj)), 0); err != nil {
 			return c, fmt.Errorf("process.oomScoreAdj: %w", err)
 		}
+	}
+	if err := whileInitStarts(); err != nil {
+		return c, err
 	}
 	ip.st.Status = specs.StateCreating
 	cfg := config.Init{ID: ip.st.ID, Spec: config.ForInit(s), Rootfs: ip.st.Rootfs, NoPivot: ip.o.NoPivot,

@@ -132,11 +132,30 @@ func (r *Runtime) Delete(id string, force bool) error {
 	st, err := r.Load(id)
 	if err != nil {
 		if force {
-			return os.RemoveAll(r.dir(id))
+			return r.deleteOrphan(id)
 		}
 		return err
 	}
 	return r.delete(st, force)
+}
+
+// deleteOrphan removes a container whose create was killed before it saved
+// its state: the cgroup named on its state dir, and whatever runs in it.
+func (r *Runtime) deleteOrphan(id string) error {
+	if path := r.orphanCgroup(id); path != "" {
+		if cg, err := cgroups.New(path); err == nil {
+			_ = cg.Signal(unix.SIGKILL)
+			waitEmpty(cg)
+			if err := cg.Destroy(); err != nil {
+				return fmt.Errorf("delete %s: %w", id, err)
+			}
+		}
+	}
+	if err := os.RemoveAll(r.dir(id)); err != nil {
+		return fmt.Errorf("delete %s: %w", id, err)
+	}
+	r.audit("delete", id, map[string]any{"force": true, "orphan": true})
+	return nil
 }
 
 // DeleteExited removes the container whose init this process (run) has

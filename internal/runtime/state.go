@@ -208,3 +208,25 @@ func (r *Runtime) audit(event, id string, fields map[string]any) {
 		r.Audit(event, id, fields)
 	}
 }
+
+// cgroupXattr names, on a container's state dir, its cgroupsPath from
+// before the first cgroup is made until the state is gone: `delete --force`
+// reads it when the runtime was killed before saving state.json.
+const cgroupXattr = "trusted.trustbox.cgroupsPath"
+
+// markCgroup records the cgroupsPath on the state dir; on a filesystem
+// without xattrs it does nothing (the first save names it soon after).
+func (r *Runtime) markCgroup(id, path string) {
+	_ = unix.Setxattr(r.dir(id), cgroupXattr, []byte(path), 0)
+}
+
+// orphanCgroup returns the cgroupsPath marked on a state dir that has no
+// readable state.json ("" if none).
+func (r *Runtime) orphanCgroup(id string) string {
+	buf := make([]byte, 4096)
+	n, err := unix.Getxattr(r.dir(id), cgroupXattr, buf)
+	if err != nil {
+		return ""
+	}
+	return string(buf[:n])
+}

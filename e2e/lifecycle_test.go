@@ -357,3 +357,21 @@ func TestSmallInitBinary(t *testing.T) {
 		}
 	}
 }
+
+// `run --detach --pid-file` returns with the pid file written and the state
+// saved (run writes both while the container starts, then waits for them).
+func TestRunDetachedRecordsState(t *testing.T) {
+	e := newEnv(t)
+	b := e.bundle([]string{"sleep", "1000"})
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	e.must("run", "--detach", "--pid-file", pidFile, "--bundle", b, "e2e-run-d")
+	defer e.run("delete", "--force", "e2e-run-d")
+	data, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := e.state("e2e-run-d")
+	if st.Status != "running" || strconv.Itoa(st.Pid) != strings.TrimSpace(string(data)) {
+		t.Fatalf("state %s pid %d, pid file %q", st.Status, st.Pid, data)
+	}
+}

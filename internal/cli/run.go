@@ -26,7 +26,7 @@ func init() {
 			if err := noSystemd(g); err != nil {
 				return err
 			}
-			o.ID = args[0]
+			o.ID, o.Overlap = args[0], true
 			o.Warn, o.Debug = g.logger.Warn, func(m string) { g.logger.Debugf("%s", m) }
 			o.Seccomp = seccompFor(g)
 			var l *learner

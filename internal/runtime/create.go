@@ -44,6 +44,11 @@ type CreateOptions struct {
 	// Vtpm asks for a vTPM: "" defers to the org.trustbox.vtpm annotation,
 	// "true" uses the default manager, "unix:PATH" or a path another one.
 	Vtpm string
+	// Overlap (run) lets the state saved at "created", the pid file and the
+	// create event be written while the container starts: StartCreated
+	// releases init first and then waits for them. Create without it
+	// (create) returns only once they are written, for whoever runs start.
+	Overlap bool
 	// Warn receives findings worth a warning (unknown fields, a config weaker
 	// than the secure default); Debug the baseline's enforcements.
 	Warn  func(string)
@@ -63,6 +68,19 @@ type Container struct {
 	// entered after a joined user namespace), adopted by this subreaper.
 	forked    bool
 	Decisions []policy.Decision
+	// settled delivers the outcome of the writes CreateOptions.Overlap
+	// deferred (nil: nothing deferred).
+	settled chan error
+}
+
+// settle waits for the writes create deferred (CreateOptions.Overlap).
+func (c *Container) settle() error {
+	if c.settled == nil {
+		return nil
+	}
+	err := <-c.settled
+	c.settled = nil
+	return err
 }
 
 // Create sets up a container and leaves its init blocked until Start.
@@ -218,12 +236,26 @@ func (r *Runtime) Create(o CreateOptions) (c *Container, err error) {
 		return nil, err
 	}
 	c.Decisions = decisions
-	if o.PidFile != "" {
-		if err := writePidFile(o.PidFile, st.Pid); err != nil {
-			return nil, err
+	record := func() error {
+		if err := r.save(st); err != nil {
+			return err
 		}
+		if o.PidFile != "" {
+			if err := writePidFile(o.PidFile, st.Pid); err != nil {
+				return err
+			}
+		}
+		r.audit("create", o.ID, map[string]any{"bundle": b.Dir, "pid": st.Pid, "userns": st.UserNS, "baseline": decisions})
+		return nil
 	}
-	r.audit("create", o.ID, map[string]any{"bundle": b.Dir, "pid": st.Pid, "userns": st.UserNS, "baseline": decisions})
+	if o.Overlap {
+		c.settled = make(chan error, 1)
+		go func() { c.settled <- record() }()
+		return c, nil
+	}
+	if err := record(); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 

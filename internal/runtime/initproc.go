@@ -224,7 +224,7 @@ func (ip *initProc) start(meanwhile, whileInitStarts func() error) (*Container, 
 		}
 	}
 	ip.st.Status = specs.StateCreated
-	return c, ip.r.save(ip.st)
+	return c, nil // Create saves it
 }
 
 // handOverCgroups sends init, waiting in its constructor, the v1 cgroups'

@@ -30,7 +30,10 @@ func (r *Runtime) Start(id string) error {
 	if err != nil {
 		return err
 	}
-	return r.start(st)
+	if err := r.start(st); err != nil {
+		return err
+	}
+	return r.started(st)
 }
 
 // StartCreated starts the container this process just created (run): the
@@ -39,11 +42,19 @@ func (r *Runtime) Start(id string) error {
 // under the lock that nobody started or deleted it meanwhile.
 func (r *Runtime) StartCreated(c *Container) error {
 	unlock, err := r.lock(c.State.ID)
+	if err == nil {
+		defer unlock()
+		err = r.start(c.State)
+	}
+	// The workload is released: now wait for what create deferred
+	// (CreateOptions.Overlap), so the start event follows the create event.
+	if serr := c.settle(); err == nil {
+		err = serr
+	}
 	if err != nil {
 		return err
 	}
-	defer unlock()
-	return r.start(c.State)
+	return r.started(c.State)
 }
 
 func (r *Runtime) start(st *State) error {
@@ -73,11 +84,13 @@ func (r *Runtime) start(st *State) error {
 		return fmt.Errorf("start %s: %w", id, err)
 	}
 	st.Status = specs.StateRunning
-	r.audit("start", id, map[string]any{"pid": st.Pid})
-	if err := runHostHooks(st.Spec.Hooks, "poststart", marshal(st.State)); err != nil {
-		return err
-	}
 	return nil
+}
+
+// started records a start and runs the poststart hooks.
+func (r *Runtime) started(st *State) error {
+	r.audit("start", st.ID, map[string]any{"pid": st.Pid})
+	return runHostHooks(st.Spec.Hooks, "poststart", marshal(st.State))
 }
 
 // Kill sends sig to the container's init, or to every process with all.

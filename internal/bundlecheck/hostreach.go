@@ -13,17 +13,19 @@ import (
 // outside the container: hooks run host programs as root, host-wide
 // sysctls change the kernel for everyone, shared propagation leaks mounts.
 func init() {
-	register(
-		check{rule("BUNDLE-HOOKS", "host-reach", "the config runs no host programs through hooks",
-			"OCI hooks run host binaries as root outside the container; a config from an untrusted source must not bring any.",
-			"remove the hooks, or accept them only from configs your engine generates", "R-LSM-a", "R-LSM-h"), checkHooks},
-		check{rule("BUNDLE-SYSCTL", "host-reach", "only namespaced sysctls are set",
-			"A sysctl outside the container's namespaces changes the kernel for the whole host (R-LSM-g).",
-			"drop the listed keys from linux.sysctl; only net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.* and the UTS names are per-container", "R-LSM-g"), checkSysctl},
-		check{rule("BUNDLE-PROPAGATION", "host-reach", "mounts do not propagate back to the host",
-			"Shared propagation lets a mount made in the container appear on the host.",
-			`set linux.rootfsPropagation to "private" or "slave" and drop shared/rshared from mount options`, "R-LSM-g"), checkPropagation},
-	)
+	lazy(func() {
+		register(
+			check{rule("BUNDLE-HOOKS", "host-reach", "the config runs no host programs through hooks",
+				"OCI hooks run host binaries as root outside the container; a config from an untrusted source must not bring any.",
+				"remove the hooks, or accept them only from configs your engine generates", "R-LSM-a", "R-LSM-h"), checkHooks},
+			check{rule("BUNDLE-SYSCTL", "host-reach", "only namespaced sysctls are set",
+				"A sysctl outside the container's namespaces changes the kernel for the whole host (R-LSM-g).",
+				"drop the listed keys from linux.sysctl; only net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.* and the UTS names are per-container", "R-LSM-g"), checkSysctl},
+			check{rule("BUNDLE-PROPAGATION", "host-reach", "mounts do not propagate back to the host",
+				"Shared propagation lets a mount made in the container appear on the host.",
+				`set linux.rootfsPropagation to "private" or "slave" and drop shared/rshared from mount options`, "R-LSM-g"), checkPropagation},
+		)
+	})
 }
 
 func checkHooks(s *subject) result {

@@ -11,14 +11,16 @@ import (
 // Implements R-LSM-f and R-LSM-g: the container gets its own namespaces,
 // including a user namespace, so it forms its own security domain.
 func init() {
-	register(
-		check{rule("BUNDLE-NAMESPACES", "isolation", "no host namespace is shared",
-			"A container sharing the host's mount, PID, network, IPC or UTS namespace sees and can act on host resources.",
-			"list pid, mount, network, ipc, uts and cgroup in linux.namespaces without a path to a host namespace", "R-LSM-f", "R-LSM-g"), checkNamespaces},
-		check{rule("BUNDLE-USERNS", "isolation", "a user namespace maps the container's users away from host IDs",
-			"A user namespace makes container root an unprivileged host user, the strongest line after an escape.",
-			`add {"type": "user"} to linux.namespaces with uidMappings/gidMappings to an unused host range`, "R-LSM-f", "R-LSM-a"), checkUserns},
-	)
+	lazy(func() {
+		register(
+			check{rule("BUNDLE-NAMESPACES", "isolation", "no host namespace is shared",
+				"A container sharing the host's mount, PID, network, IPC or UTS namespace sees and can act on host resources.",
+				"list pid, mount, network, ipc, uts and cgroup in linux.namespaces without a path to a host namespace", "R-LSM-f", "R-LSM-g"), checkNamespaces},
+			check{rule("BUNDLE-USERNS", "isolation", "a user namespace maps the container's users away from host IDs",
+				"A user namespace makes container root an unprivileged host user, the strongest line after an escape.",
+				`add {"type": "user"} to linux.namespaces with uidMappings/gidMappings to an unused host range`, "R-LSM-f", "R-LSM-a"), checkUserns},
+		)
+	})
 }
 
 func hasNS(l *specs.Linux, t specs.LinuxNamespaceType) bool {

@@ -12,23 +12,25 @@ import (
 // Implements R-LSM-g: the container cannot write the system directories
 // enforcement depends on (procfs, sysfs, cgroups), nor reach host paths.
 func init() {
-	register(
-		check{rule("BUNDLE-MOUNT-SYSFS", "mounts", "sysfs is mounted read-only",
-			"A writable /sys lets the container change kernel and device settings for the whole host.",
-			`add "ro" to the options of the /sys mount`, "R-LSM-g"), func(s *subject) result { return checkRO(s, "/sys", "sysfs") }},
-		check{rule("BUNDLE-MOUNT-CGROUP", "mounts", "the cgroup filesystem is mounted read-only",
-			"A writable cgroup tree lets the container lift its own limits or use release_agent to run code on the host.",
-			`add "ro" to the options of the /sys/fs/cgroup mount`, "R-LSM-g"), func(s *subject) result { return checkRO(s, "/sys/fs/cgroup", "cgroup") }},
-		check{rule("BUNDLE-PROC-READONLY", "mounts", "the kernel's writable /proc files are read-only",
-			"/proc/sys, /proc/sysrq-trigger and friends change host-wide kernel state.",
-			"list /proc/bus, /proc/fs, /proc/irq, /proc/sys and /proc/sysrq-trigger in linux.readonlyPaths", "R-LSM-g"), checkProcRO},
-		check{rule("BUNDLE-MASKED-PATHS", "mounts", "sensitive /proc and /sys files are masked",
-			"/proc/kcore, /proc/keys, /sys/firmware and others leak host memory, keys and firmware state.",
-			"list the missing paths in linux.maskedPaths (trustbox spec's default has them all)", "R-LSM-g", "R-HOST-3"), checkMasked},
-		check{rule("BUNDLE-MOUNT-SENSITIVE", "mounts", "no sensitive host path is bind-mounted",
-			"Binding /, /etc, /proc, /sys, /dev, /var/run or a daemon socket into a container hands it the host.",
-			"remove the listed bind mounts; pass data through a dedicated volume directory instead", "R-LSM-g", "R-LSM-a"), checkSensitive},
-	)
+	lazy(func() {
+		register(
+			check{rule("BUNDLE-MOUNT-SYSFS", "mounts", "sysfs is mounted read-only",
+				"A writable /sys lets the container change kernel and device settings for the whole host.",
+				`add "ro" to the options of the /sys mount`, "R-LSM-g"), func(s *subject) result { return checkRO(s, "/sys", "sysfs") }},
+			check{rule("BUNDLE-MOUNT-CGROUP", "mounts", "the cgroup filesystem is mounted read-only",
+				"A writable cgroup tree lets the container lift its own limits or use release_agent to run code on the host.",
+				`add "ro" to the options of the /sys/fs/cgroup mount`, "R-LSM-g"), func(s *subject) result { return checkRO(s, "/sys/fs/cgroup", "cgroup") }},
+			check{rule("BUNDLE-PROC-READONLY", "mounts", "the kernel's writable /proc files are read-only",
+				"/proc/sys, /proc/sysrq-trigger and friends change host-wide kernel state.",
+				"list /proc/bus, /proc/fs, /proc/irq, /proc/sys and /proc/sysrq-trigger in linux.readonlyPaths", "R-LSM-g"), checkProcRO},
+			check{rule("BUNDLE-MASKED-PATHS", "mounts", "sensitive /proc and /sys files are masked",
+				"/proc/kcore, /proc/keys, /sys/firmware and others leak host memory, keys and firmware state.",
+				"list the missing paths in linux.maskedPaths (trustbox spec's default has them all)", "R-LSM-g", "R-HOST-3"), checkMasked},
+			check{rule("BUNDLE-MOUNT-SENSITIVE", "mounts", "no sensitive host path is bind-mounted",
+				"Binding /, /etc, /proc, /sys, /dev, /var/run or a daemon socket into a container hands it the host.",
+				"remove the listed bind mounts; pass data through a dedicated volume directory instead", "R-LSM-g", "R-LSM-a"), checkSensitive},
+		)
+	})
 }
 
 func hasOpt(m specs.Mount, opt string) bool {

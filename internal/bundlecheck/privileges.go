@@ -13,17 +13,19 @@ import (
 // Implements R-LSM-a, R-LSM-g, R-TRUST-5: the container process gets no
 // privilege that reaches the kernel or its security modules.
 func init() {
-	register(
-		check{rule("BUNDLE-CAPS", "privileges", "no privileged capabilities are granted",
-			"CAP_SYS_ADMIN, CAP_SYS_MODULE, CAP_SYS_PTRACE and the like let a container reach the kernel, load code or change LSM state.",
-			"drop the listed capabilities from process.capabilities (every set); keep Docker's default set or less", "R-LSM-a", "R-LSM-g", "R-TRUST-5"), checkCaps},
-		check{rule("BUNDLE-NO-NEW-PRIVS", "privileges", "no_new_privs is set",
-			"Without no_new_privs a setuid binary in the image regains privileges and seccomp needs CAP_SYS_ADMIN to install.",
-			`set "process": {"noNewPrivileges": true}`, "R-LSM-a", "R-LSM-d"), checkNNP},
-		check{rule("BUNDLE-USER-ROOT", "privileges", "the process does not run as host root",
-			"UID 0 in a container without a user namespace is UID 0 on the host: any escape is a full compromise.",
-			"set process.user.uid to a non-zero UID, or map root through a user namespace (linux.uidMappings)", "R-LSM-f", "R-LSM-a"), checkUserRoot},
-	)
+	lazy(func() {
+		register(
+			check{rule("BUNDLE-CAPS", "privileges", "no privileged capabilities are granted",
+				"CAP_SYS_ADMIN, CAP_SYS_MODULE, CAP_SYS_PTRACE and the like let a container reach the kernel, load code or change LSM state.",
+				"drop the listed capabilities from process.capabilities (every set); keep Docker's default set or less", "R-LSM-a", "R-LSM-g", "R-TRUST-5"), checkCaps},
+			check{rule("BUNDLE-NO-NEW-PRIVS", "privileges", "no_new_privs is set",
+				"Without no_new_privs a setuid binary in the image regains privileges and seccomp needs CAP_SYS_ADMIN to install.",
+				`set "process": {"noNewPrivileges": true}`, "R-LSM-a", "R-LSM-d"), checkNNP},
+			check{rule("BUNDLE-USER-ROOT", "privileges", "the process does not run as host root",
+				"UID 0 in a container without a user namespace is UID 0 on the host: any escape is a full compromise.",
+				"set process.user.uid to a non-zero UID, or map root through a user namespace (linux.uidMappings)", "R-LSM-f", "R-LSM-a"), checkUserRoot},
+		)
+	})
 }
 
 // critical capabilities reach the kernel or the LSMs directly.

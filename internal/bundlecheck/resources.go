@@ -12,26 +12,28 @@ import (
 // Implements R-LSM-g, R-LSM-f, R-LSM-b, R-OPS-5: devices, limits, rootfs,
 // labels and image provenance.
 func init() {
-	register(
-		check{rule("BUNDLE-DEVICES", "resources", "no host device is opened up to the container",
-			"Access to every device, /dev/mem, /dev/kmem, /dev/port or raw block devices bypasses all other isolation.",
-			`keep linux.resources.devices as [{"allow": false, "access": "rwm"}] plus the standard character devices; drop the listed devices`, "R-LSM-g", "R-LSM-a"), checkDevices},
-		check{rule("BUNDLE-RESOURCES", "resources", "memory, process and CPU limits are set",
-			"Without limits one container can starve the host and its neighbours (a fork bomb, a memory leak).",
-			"set linux.resources.memory.limit, linux.resources.pids.limit and linux.resources.cpu", "R-LSM-f"), checkLimits},
-		check{rule("BUNDLE-ROOTFS-READONLY", "resources", "the root filesystem is read-only",
-			"A read-only rootfs stops an intruder from persisting or altering the image's binaries.",
-			`set "root": {"readonly": true} and mount writable volumes only where needed`, "R-LSM-g", "R-CONF-1"), checkRootRO},
-		check{rule("BUNDLE-ROOTFS", "resources", "the bundle's rootfs exists and stays inside the bundle",
-			"A missing rootfs fails at create; one pointing outside the bundle may be a host directory.",
-			"point root.path at the bundle's rootfs directory", "R-ISO-3", "R-LSM-g"), checkRootfs},
-		check{rule("BUNDLE-LSM-LABEL", "resources", "an AppArmor profile or SELinux label is given",
-			"On hosts with a MAC LSM the label decides which files the container may touch (R-LSM-b).",
-			"set process.apparmorProfile or process.selinuxLabel (trustbox applies its default where the host has an LSM)", "R-LSM-b", "R-LSM-h"), checkLabel},
-		check{rule("BUNDLE-IMAGE-PROVENANCE", "resources", "the bundle names the image digest it was made from",
-			"An image digest annotation lets the runtime and auditors tie the rootfs to a verified, signed image (R-OPS-5).",
-			"have the engine set org.opencontainers.image.base.digest (or io.containerd.image.digest); verify images before unpacking", "R-OPS-5"), checkProvenance},
-	)
+	lazy(func() {
+		register(
+			check{rule("BUNDLE-DEVICES", "resources", "no host device is opened up to the container",
+				"Access to every device, /dev/mem, /dev/kmem, /dev/port or raw block devices bypasses all other isolation.",
+				`keep linux.resources.devices as [{"allow": false, "access": "rwm"}] plus the standard character devices; drop the listed devices`, "R-LSM-g", "R-LSM-a"), checkDevices},
+			check{rule("BUNDLE-RESOURCES", "resources", "memory, process and CPU limits are set",
+				"Without limits one container can starve the host and its neighbours (a fork bomb, a memory leak).",
+				"set linux.resources.memory.limit, linux.resources.pids.limit and linux.resources.cpu", "R-LSM-f"), checkLimits},
+			check{rule("BUNDLE-ROOTFS-READONLY", "resources", "the root filesystem is read-only",
+				"A read-only rootfs stops an intruder from persisting or altering the image's binaries.",
+				`set "root": {"readonly": true} and mount writable volumes only where needed`, "R-LSM-g", "R-CONF-1"), checkRootRO},
+			check{rule("BUNDLE-ROOTFS", "resources", "the bundle's rootfs exists and stays inside the bundle",
+				"A missing rootfs fails at create; one pointing outside the bundle may be a host directory.",
+				"point root.path at the bundle's rootfs directory", "R-ISO-3", "R-LSM-g"), checkRootfs},
+			check{rule("BUNDLE-LSM-LABEL", "resources", "an AppArmor profile or SELinux label is given",
+				"On hosts with a MAC LSM the label decides which files the container may touch (R-LSM-b).",
+				"set process.apparmorProfile or process.selinuxLabel (trustbox applies its default where the host has an LSM)", "R-LSM-b", "R-LSM-h"), checkLabel},
+			check{rule("BUNDLE-IMAGE-PROVENANCE", "resources", "the bundle names the image digest it was made from",
+				"An image digest annotation lets the runtime and auditors tie the rootfs to a verified, signed image (R-OPS-5).",
+				"have the engine set org.opencontainers.image.base.digest (or io.containerd.image.digest); verify images before unpacking", "R-OPS-5"), checkProvenance},
+		)
+	})
 }
 
 func checkDevices(s *subject) result {

@@ -15,17 +15,19 @@ import (
 
 // Implements R-LSM-c, R-LSM-d, R-LSM-e.
 func init() {
-	register(
-		check{rule("BUNDLE-SECCOMP", "seccomp", "a seccomp filter denies by default",
-			"An allow-by-default filter blocks only what someone thought of; R-LSM-d wants a whitelist that kills or errors on the rest.",
-			`set linux.seccomp with "defaultAction": "SCMP_ACT_ERRNO" (or KILL_PROCESS) and an allow list; trustbox's default profile is one`, "R-LSM-c", "R-LSM-d"), checkSeccompDefault},
-		check{rule("BUNDLE-SECCOMP-PTRACE", "seccomp", "the seccomp filter never allows ptrace",
-			"A tracer can rewrite a traced process's system calls after the filter ran, bypassing it (R-LSM-e).",
-			"remove ptrace (and process_vm_writev) from the allowed calls", "R-LSM-e"), checkSeccompPtrace},
-		check{rule("BUNDLE-SECCOMP-DANGEROUS", "seccomp", "the seccomp filter blocks the high-risk administrative calls",
-			"R-LSM-c's blacklist: loading modules, kexec, reboot, mount, bpf, keyring and handle-based opens have no place in a container.",
-			"remove the listed calls from the allowed rules (or deny them explicitly when the default allows)", "R-LSM-c"), checkSeccompDangerous},
-	)
+	lazy(func() {
+		register(
+			check{rule("BUNDLE-SECCOMP", "seccomp", "a seccomp filter denies by default",
+				"An allow-by-default filter blocks only what someone thought of; R-LSM-d wants a whitelist that kills or errors on the rest.",
+				`set linux.seccomp with "defaultAction": "SCMP_ACT_ERRNO" (or KILL_PROCESS) and an allow list; trustbox's default profile is one`, "R-LSM-c", "R-LSM-d"), checkSeccompDefault},
+			check{rule("BUNDLE-SECCOMP-PTRACE", "seccomp", "the seccomp filter never allows ptrace",
+				"A tracer can rewrite a traced process's system calls after the filter ran, bypassing it (R-LSM-e).",
+				"remove ptrace (and process_vm_writev) from the allowed calls", "R-LSM-e"), checkSeccompPtrace},
+			check{rule("BUNDLE-SECCOMP-DANGEROUS", "seccomp", "the seccomp filter blocks the high-risk administrative calls",
+				"R-LSM-c's blacklist: loading modules, kexec, reboot, mount, bpf, keyring and handle-based opens have no place in a container.",
+				"remove the listed calls from the allowed rules (or deny them explicitly when the default allows)", "R-LSM-c"), checkSeccompDangerous},
+		)
+	})
 }
 
 // allowing reports whether an action lets the call run.

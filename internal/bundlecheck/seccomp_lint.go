@@ -13,9 +13,11 @@ import (
 // profiles the compiler refuses, shadowed rules, arguments never checked
 // where they matter (clone and unshare flags, socket families, personality).
 func init() {
-	register(check{rule("BUNDLE-SECCOMP-LINT", "seccomp", "the seccomp profile compiles and trustbox's seccomp lint finds no fault",
-		"The seccomp subsystem knows what the simple checks cannot: rules shadowed by earlier ones, dangerous calls allowed without their arguments checked, profiles the compiler refuses.",
-		"run `trustbox seccomp lint` on the profile and fix each finding it prints", "R-LSM-c", "R-LSM-d", "R-LSM-e", "R-LSM-h"), checkSeccompLint})
+	lazy(func() {
+		register(check{rule("BUNDLE-SECCOMP-LINT", "seccomp", "the seccomp profile compiles and trustbox's seccomp lint finds no fault",
+			"The seccomp subsystem knows what the simple checks cannot: rules shadowed by earlier ones, dangerous calls allowed without their arguments checked, profiles the compiler refuses.",
+			"run `trustbox seccomp lint` on the profile and fix each finding it prints", "R-LSM-c", "R-LSM-d", "R-LSM-e", "R-LSM-h"), checkSeccompLint})
+	})
 }
 
 func checkSeccompLint(s *subject) result {

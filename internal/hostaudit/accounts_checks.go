@@ -9,20 +9,22 @@ import (
 
 // Implements R-HOST-2: minimal user and administrator accounts and groups.
 func init() {
-	register(
-		check{hostRule("ACCOUNT-UID0", "accounts", "root is the only account with UID 0",
-			"A second UID 0 account is an unaudited administrator, often a backdoor.",
-			"remove the extra UID 0 accounts or give them their own UID (usermod -u)", "R-HOST-2"), checkUID0},
-		check{hostRule("ACCOUNT-EMPTY-PASSWORD", "accounts", "no account has an empty password",
-			"An empty password lets anyone log in on any interface that asks for one.",
-			"passwd -l ACCOUNT (lock it) or set a password", "R-HOST-2", "R-OPS-1"), checkEmptyPasswords},
-		check{hostRule("ACCOUNT-LOGIN-SHELLS", "accounts", "few accounts have a login shell",
-			"Every account with a shell is a way in; service accounts should use nologin.",
-			"usermod -s /usr/sbin/nologin for service accounts", "R-HOST-2"), checkLoginShells},
-		check{hostRule("ACCOUNT-ADMIN-GROUPS", "accounts", "membership of admin and root-equivalent groups is minimal",
-			"Members of docker, lxd or disk are root in all but name; sudo/wheel members are administrators.",
-			"gpasswd -d USER GROUP for members who do not need it; use trustbox rootless instead of the docker group", "R-HOST-2", "R-LSM-a"), checkAdminGroups},
-	)
+	lazy(func() {
+		register(
+			check{hostRule("ACCOUNT-UID0", "accounts", "root is the only account with UID 0",
+				"A second UID 0 account is an unaudited administrator, often a backdoor.",
+				"remove the extra UID 0 accounts or give them their own UID (usermod -u)", "R-HOST-2"), checkUID0},
+			check{hostRule("ACCOUNT-EMPTY-PASSWORD", "accounts", "no account has an empty password",
+				"An empty password lets anyone log in on any interface that asks for one.",
+				"passwd -l ACCOUNT (lock it) or set a password", "R-HOST-2", "R-OPS-1"), checkEmptyPasswords},
+			check{hostRule("ACCOUNT-LOGIN-SHELLS", "accounts", "few accounts have a login shell",
+				"Every account with a shell is a way in; service accounts should use nologin.",
+				"usermod -s /usr/sbin/nologin for service accounts", "R-HOST-2"), checkLoginShells},
+			check{hostRule("ACCOUNT-ADMIN-GROUPS", "accounts", "membership of admin and root-equivalent groups is minimal",
+				"Members of docker, lxd or disk are root in all but name; sudo/wheel members are administrators.",
+				"gpasswd -d USER GROUP for members who do not need it; use trustbox rootless instead of the docker group", "R-HOST-2", "R-LSM-a"), checkAdminGroups},
+		)
+	})
 }
 
 func (s *source) passwd() ([]passwdEntry, result, bool) {

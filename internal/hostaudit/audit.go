@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/trustbox/trustbox/internal/findings"
@@ -47,14 +48,34 @@ type result struct {
 	fix   string // overrides the rule's fix when set
 }
 
-var registry []check
+// registry holds the checks, registered on first use: building their
+// rules at package init cost every trustbox command (a container start
+// included) tens of microseconds and kilobytes for checks only `check` runs.
+var (
+	registry []check
+	pending  []func()
+	loadOnce = sync.OnceFunc(func() {
+		for _, f := range pending {
+			f()
+		}
+	})
+)
+
+// lazy queues a file's registrations (its init calls it).
+func lazy(f func()) { pending = append(pending, f) }
 
 func register(cs ...check) { registry = append(registry, cs...) }
 
+// checks returns every registered check.
+func checks() []check {
+	loadOnce()
+	return registry
+}
+
 // Rules lists every host check, sorted by section and ID.
 func Rules() []findings.Rule {
-	out := make([]findings.Rule, 0, len(registry))
-	for _, c := range registry {
+	out := make([]findings.Rule, 0, len(checks()))
+	for _, c := range checks() {
 		out = append(out, c.Rule)
 	}
 	sort.SliceStable(out, func(i, j int) bool {
@@ -101,7 +122,7 @@ func Run(opts Options) (*findings.Report, error) {
 		s.now = opts.Now()
 	}
 	rep := &findings.Report{Tool: "trustbox", Version: opts.Version, Kind: "host", Subject: abs}
-	for _, c := range registry {
+	for _, c := range checks() {
 		if findings.Select(c.Rule, opts.Only, opts.Skip) {
 			rep.Findings = append(rep.Findings, runOne(c, s))
 		}

@@ -10,14 +10,16 @@ import (
 // Implements R-HOST-3: CPU features against memory corruption (SMEP, SMAP,
 // NX) and the kernel's view of speculative-execution vulnerabilities.
 func init() {
-	register(
-		check{hostRule("HARDEN-CPU-FEATURES", "hardening", "the CPU enforces SMEP, SMAP and NX",
-			"SMEP/SMAP stop the kernel from executing or touching user memory (ret2usr); NX makes data non-executable.",
-			"enable the features in firmware or the hypervisor's CPU model, and do not boot with nosmep/nosmap/noexec=off", "R-HOST-3"), checkCPUFeatures},
-		check{hostRule("HARDEN-CPU-VULNS", "hardening", "no CPU vulnerability is reported unmitigated",
-			"An unmitigated speculative-execution flaw lets a container read host or neighbour memory.",
-			"update CPU microcode and the kernel; do not disable mitigations", "R-HOST-3"), checkCPUVulns},
-	)
+	lazy(func() {
+		register(
+			check{hostRule("HARDEN-CPU-FEATURES", "hardening", "the CPU enforces SMEP, SMAP and NX",
+				"SMEP/SMAP stop the kernel from executing or touching user memory (ret2usr); NX makes data non-executable.",
+				"enable the features in firmware or the hypervisor's CPU model, and do not boot with nosmep/nosmap/noexec=off", "R-HOST-3"), checkCPUFeatures},
+			check{hostRule("HARDEN-CPU-VULNS", "hardening", "no CPU vulnerability is reported unmitigated",
+				"An unmitigated speculative-execution flaw lets a container read host or neighbour memory.",
+				"update CPU microcode and the kernel; do not disable mitigations", "R-HOST-3"), checkCPUVulns},
+		)
+	})
 }
 
 // ParseCPUFlags returns the flags of the first processor in /proc/cpuinfo

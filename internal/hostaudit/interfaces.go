@@ -10,17 +10,19 @@ import (
 // Implements R-HOST-2: unused interfaces (serial consoles, gettys, network
 // listeners) disabled.
 func init() {
-	register(
-		check{hostRule("IFACE-SERIAL-CONSOLE", "interfaces", "no serial console on the kernel command line",
-			"A serial console is a login and kernel-debug interface outside the network's controls.",
-			"remove console=ttyS*/ttyAMA* from the kernel command line unless the platform needs it", "R-HOST-2"), checkSerialConsole},
-		check{hostRule("IFACE-GETTY", "interfaces", "no serial getty services are enabled",
-			"A getty on a serial line offers a login prompt to whoever reaches the port.",
-			"systemctl disable --now serial-getty@ttyS0.service (and remove T0 lines from /etc/inittab)", "R-HOST-2"), checkGetty},
-		check{hostRule("IFACE-LISTEN", "interfaces", "no network service listens beyond loopback",
-			"Every listening socket on a container host is attack surface; each should be known and needed.",
-			"stop the services you do not need, or bind them to 127.0.0.1", "R-HOST-2", "R-OPS-4"), checkListeners},
-	)
+	lazy(func() {
+		register(
+			check{hostRule("IFACE-SERIAL-CONSOLE", "interfaces", "no serial console on the kernel command line",
+				"A serial console is a login and kernel-debug interface outside the network's controls.",
+				"remove console=ttyS*/ttyAMA* from the kernel command line unless the platform needs it", "R-HOST-2"), checkSerialConsole},
+			check{hostRule("IFACE-GETTY", "interfaces", "no serial getty services are enabled",
+				"A getty on a serial line offers a login prompt to whoever reaches the port.",
+				"systemctl disable --now serial-getty@ttyS0.service (and remove T0 lines from /etc/inittab)", "R-HOST-2"), checkGetty},
+			check{hostRule("IFACE-LISTEN", "interfaces", "no network service listens beyond loopback",
+				"Every listening socket on a container host is attack surface; each should be known and needed.",
+				"stop the services you do not need, or bind them to 127.0.0.1", "R-HOST-2", "R-OPS-4"), checkListeners},
+		)
+	})
 }
 
 func checkSerialConsole(s *source) result {

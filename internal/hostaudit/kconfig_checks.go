@@ -101,7 +101,9 @@ func (r kconfigRule) check() check {
 }
 
 func init() {
-	for _, r := range kconfigs {
-		register(r.check())
-	}
+	lazy(func() {
+		for _, r := range kconfigs {
+			register(r.check())
+		}
+	})
 }

@@ -10,17 +10,19 @@ import (
 
 // Implements R-HOST-1: a container-specific, patched host OS and kernel.
 func init() {
-	register(
-		check{hostRule("KERNEL-BRANCH", "kernel", "the kernel branch is still maintained",
-			"A kernel branch past its end of life gets no security fixes (R-HOST-1: keep the host patched).",
-			"move to a maintained longterm kernel or the distribution's own kernel package", "R-HOST-1"), checkKernelBranch},
-		check{hostRule("KERNEL-BUILD-AGE", "kernel", "the running kernel was built recently",
-			"Kernel security fixes ship every few weeks; a kernel built long ago misses them even on a maintained branch.",
-			"install the latest kernel update and reboot into it", "R-HOST-1"), checkKernelAge},
-		check{hostRule("KERNEL-HOST-OS", "kernel", "the host runs a container-specific OS",
-			"A minimal container OS (Flatcar, Bottlerocket, Talos, Fedora CoreOS, COS) carries fewer packages and services to attack.",
-			"run containers on a container-specific OS, or strip the general distribution to what the host needs", "R-HOST-1"), checkHostOS},
-	)
+	lazy(func() {
+		register(
+			check{hostRule("KERNEL-BRANCH", "kernel", "the kernel branch is still maintained",
+				"A kernel branch past its end of life gets no security fixes (R-HOST-1: keep the host patched).",
+				"move to a maintained longterm kernel or the distribution's own kernel package", "R-HOST-1"), checkKernelBranch},
+			check{hostRule("KERNEL-BUILD-AGE", "kernel", "the running kernel was built recently",
+				"Kernel security fixes ship every few weeks; a kernel built long ago misses them even on a maintained branch.",
+				"install the latest kernel update and reboot into it", "R-HOST-1"), checkKernelAge},
+			check{hostRule("KERNEL-HOST-OS", "kernel", "the host runs a container-specific OS",
+				"A minimal container OS (Flatcar, Bottlerocket, Talos, Fedora CoreOS, COS) carries fewer packages and services to attack.",
+				"run containers on a container-specific OS, or strip the general distribution to what the host needs", "R-HOST-1"), checkHostOS},
+		)
+	})
 }
 
 func checkKernelBranch(s *source) result {

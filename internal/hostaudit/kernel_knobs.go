@@ -10,23 +10,25 @@ import (
 // Implements R-HOST-3: module loading, lockdown, user namespaces and
 // speculative-execution mitigations, which no single sysctl decides.
 func init() {
-	register(
-		check{hostRule("HARDEN-MODULES", "hardening", "kernel module loading is disabled or signature-enforced",
-			"Loading a module is loading arbitrary kernel code: it must be off or require a valid signature.",
-			"sysctl -w kernel.modules_disabled=1 after boot, or boot with module.sig_enforce=1 (CONFIG_MODULE_SIG_FORCE=y)", "R-HOST-3", "R-TRUST-5"), checkModules},
-		check{hostRule("HARDEN-LOCKDOWN", "hardening", "kernel lockdown is in integrity or confidentiality mode",
-			"Lockdown stops root from modifying the running kernel (/dev/mem, kexec, unsigned modules, some BPF).",
-			"boot with lockdown=integrity (or confidentiality), or enable Secure Boot on a distribution kernel", "R-HOST-3", "R-LSM-a"), checkLockdown},
-		check{hostRule("HARDEN-USERNS", "hardening", "unprivileged users cannot create user namespaces",
-			"Unprivileged user namespaces expose root-only kernel code (netfilter, mounts) to every user; most recent kernel LPEs start there.",
-			"sysctl -w user.max_user_namespaces=0 (or kernel.unprivileged_userns_clone=0 on Debian); trustbox's rootless mode needs them, so weigh it", "R-HOST-3"), checkUserns},
-		check{hostRule("HARDEN-TIOCSTI", "hardening", "TIOCSTI cannot push input into another terminal",
-			"TIOCSTI lets a contained process inject commands into the terminal it shares with its parent (a classic container escape).",
-			"sysctl -w dev.tty.legacy_tiocsti=0 (Linux 6.2+), or a kernel without CONFIG_LEGACY_TIOCSTI", "R-HOST-3", "R-LSM-g"), checkTIOCSTI},
-		check{hostRule("HARDEN-MITIGATIONS", "hardening", "CPU vulnerability mitigations are not disabled on the command line",
-			"mitigations=off turns off every Spectre/Meltdown-class defence at once.",
-			"remove mitigations=off (and nopti, nospectre_v2, ...) from the kernel command line", "R-HOST-3"), checkMitigations},
-	)
+	lazy(func() {
+		register(
+			check{hostRule("HARDEN-MODULES", "hardening", "kernel module loading is disabled or signature-enforced",
+				"Loading a module is loading arbitrary kernel code: it must be off or require a valid signature.",
+				"sysctl -w kernel.modules_disabled=1 after boot, or boot with module.sig_enforce=1 (CONFIG_MODULE_SIG_FORCE=y)", "R-HOST-3", "R-TRUST-5"), checkModules},
+			check{hostRule("HARDEN-LOCKDOWN", "hardening", "kernel lockdown is in integrity or confidentiality mode",
+				"Lockdown stops root from modifying the running kernel (/dev/mem, kexec, unsigned modules, some BPF).",
+				"boot with lockdown=integrity (or confidentiality), or enable Secure Boot on a distribution kernel", "R-HOST-3", "R-LSM-a"), checkLockdown},
+			check{hostRule("HARDEN-USERNS", "hardening", "unprivileged users cannot create user namespaces",
+				"Unprivileged user namespaces expose root-only kernel code (netfilter, mounts) to every user; most recent kernel LPEs start there.",
+				"sysctl -w user.max_user_namespaces=0 (or kernel.unprivileged_userns_clone=0 on Debian); trustbox's rootless mode needs them, so weigh it", "R-HOST-3"), checkUserns},
+			check{hostRule("HARDEN-TIOCSTI", "hardening", "TIOCSTI cannot push input into another terminal",
+				"TIOCSTI lets a contained process inject commands into the terminal it shares with its parent (a classic container escape).",
+				"sysctl -w dev.tty.legacy_tiocsti=0 (Linux 6.2+), or a kernel without CONFIG_LEGACY_TIOCSTI", "R-HOST-3", "R-LSM-g"), checkTIOCSTI},
+			check{hostRule("HARDEN-MITIGATIONS", "hardening", "CPU vulnerability mitigations are not disabled on the command line",
+				"mitigations=off turns off every Spectre/Meltdown-class defence at once.",
+				"remove mitigations=off (and nopti, nospectre_v2, ...) from the kernel command line", "R-HOST-3"), checkMitigations},
+		)
+	})
 }
 
 func checkModules(s *source) result {

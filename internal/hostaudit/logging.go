@@ -16,14 +16,16 @@ const DefaultStateRoot = "/run/trustbox"
 
 // Implements R-HOST-1 and R-OPS-2: privileged operations are logged.
 func init() {
-	register(
-		check{hostRule("LOG-FACILITY", "logging", "an audit daemon records privileged operations",
-			"R-HOST-1 asks that privileged operations and anonymous access are logged; auditd records them, journald/syslog keep the rest.",
-			"apt-get install auditd && systemctl enable --now auditd (keep systemd-journald or rsyslog running too)", "R-HOST-1", "R-OPS-2"), checkLogFacility},
-		check{hostRule("LOG-TRUSTBOX-AUDIT", "logging", "trustbox's own audit log is present and protected",
-			"trustbox appends its security-relevant operations to a hash-chained log; it must be root-only.",
-			"chown root:root and chmod 0600 the audit log; investigate any broken chain (trustbox audit verify)", "R-OPS-2", "R-HOST-1"), checkTrustboxLog},
-	)
+	lazy(func() {
+		register(
+			check{hostRule("LOG-FACILITY", "logging", "an audit daemon records privileged operations",
+				"R-HOST-1 asks that privileged operations and anonymous access are logged; auditd records them, journald/syslog keep the rest.",
+				"apt-get install auditd && systemctl enable --now auditd (keep systemd-journald or rsyslog running too)", "R-HOST-1", "R-OPS-2"), checkLogFacility},
+			check{hostRule("LOG-TRUSTBOX-AUDIT", "logging", "trustbox's own audit log is present and protected",
+				"trustbox appends its security-relevant operations to a hash-chained log; it must be root-only.",
+				"chown root:root and chmod 0600 the audit log; investigate any broken chain (trustbox audit verify)", "R-OPS-2", "R-HOST-1"), checkTrustboxLog},
+		)
+	})
 }
 
 // processes returns the command names (/proc/PID/comm) of running processes.

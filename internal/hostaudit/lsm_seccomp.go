@@ -10,17 +10,19 @@ import (
 // Implements R-LSM-c, R-LSM-d, R-LSM-a: the seccomp features trustbox's
 // filters need, and who can reach the LSM control files.
 func init() {
-	register(
-		check{hostRule("LSM-SECCOMP", "lsm", "seccomp filters with kill, trap, errno and log actions are supported",
-			"trustbox enforces its allow and deny lists (R-LSM-c, R-LSM-d) with seccomp-bpf; the trap/log modes prove a list final.",
-			"use a kernel built with CONFIG_SECCOMP=y and CONFIG_SECCOMP_FILTER=y", "R-LSM-c", "R-LSM-d"), checkSeccomp},
-		check{hostRule("LSM-SECCOMP-NOTIFY", "lsm", "seccomp user notification is supported",
-			"User notification lets a supervisor decide a blocked call and report escape attempts.",
-			"use Linux 5.0+ with CONFIG_SECCOMP_FILTER=y", "R-LSM-d", "R-OPS-6"), checkSeccompNotify},
-		check{hostRule("LSM-CONTROL-FILES", "lsm", "unprivileged users cannot change the LSMs' control files or policy",
-			"If a container user could write LSM control files or policy directories, every LSM guarantee is void (R-LSM-a).",
-			"chmod go-w the listed files and directories, owned by root", "R-LSM-a"), checkControlFiles},
-	)
+	lazy(func() {
+		register(
+			check{hostRule("LSM-SECCOMP", "lsm", "seccomp filters with kill, trap, errno and log actions are supported",
+				"trustbox enforces its allow and deny lists (R-LSM-c, R-LSM-d) with seccomp-bpf; the trap/log modes prove a list final.",
+				"use a kernel built with CONFIG_SECCOMP=y and CONFIG_SECCOMP_FILTER=y", "R-LSM-c", "R-LSM-d"), checkSeccomp},
+			check{hostRule("LSM-SECCOMP-NOTIFY", "lsm", "seccomp user notification is supported",
+				"User notification lets a supervisor decide a blocked call and report escape attempts.",
+				"use Linux 5.0+ with CONFIG_SECCOMP_FILTER=y", "R-LSM-d", "R-OPS-6"), checkSeccompNotify},
+			check{hostRule("LSM-CONTROL-FILES", "lsm", "unprivileged users cannot change the LSMs' control files or policy",
+				"If a container user could write LSM control files or policy directories, every LSM guarantee is void (R-LSM-a).",
+				"chmod go-w the listed files and directories, owned by root", "R-LSM-a"), checkControlFiles},
+		)
+	})
 }
 
 func (s *source) seccompActions() ([]string, string, error) {

@@ -10,17 +10,19 @@ import (
 // Implements R-HOST-1 and R-LSM-a for the container stack itself: runtime
 // binaries, state directories and daemon sockets.
 func init() {
-	register(
-		check{hostRule("STACK-RUNTIME-BINARIES", "container-stack", "container runtime binaries are root-owned and not writable by others",
-			"Whoever can replace a runtime binary runs code as root in every container start.",
-			"chown root:root and chmod 0755 the listed binaries", "R-HOST-1", "R-TRUST-1"), checkBinaries},
-		check{hostRule("STACK-STATE-DIRS", "container-stack", "runtime state directories are root-only",
-			"State directories hold container configs, init pipes and sockets; others must not list or change them.",
-			"chmod 0700 (or 0711) the listed directories, owned by root", "R-HOST-1", "R-LSM-a"), checkStateDirs},
-		check{hostRule("STACK-SOCKETS", "container-stack", "container daemon sockets are reachable by root only",
-			"Access to the docker, containerd or podman socket is root on the host.",
-			"chmod 0600 the socket, root:root (0660 only for a group of administrators); do not add users to the docker group; prefer rootless", "R-HOST-1", "R-LSM-a", "R-OPS-1"), checkSockets},
-	)
+	lazy(func() {
+		register(
+			check{hostRule("STACK-RUNTIME-BINARIES", "container-stack", "container runtime binaries are root-owned and not writable by others",
+				"Whoever can replace a runtime binary runs code as root in every container start.",
+				"chown root:root and chmod 0755 the listed binaries", "R-HOST-1", "R-TRUST-1"), checkBinaries},
+			check{hostRule("STACK-STATE-DIRS", "container-stack", "runtime state directories are root-only",
+				"State directories hold container configs, init pipes and sockets; others must not list or change them.",
+				"chmod 0700 (or 0711) the listed directories, owned by root", "R-HOST-1", "R-LSM-a"), checkStateDirs},
+			check{hostRule("STACK-SOCKETS", "container-stack", "container daemon sockets are reachable by root only",
+				"Access to the docker, containerd or podman socket is root on the host.",
+				"chmod 0600 the socket, root:root (0660 only for a group of administrators); do not add users to the docker group; prefer rootless", "R-HOST-1", "R-LSM-a", "R-OPS-1"), checkSockets},
+		)
+	})
 }
 
 var runtimeBinaries = []string{"/usr/local/bin/trustbox", "/usr/bin/trustbox", "/usr/sbin/runc", "/usr/bin/runc", "/usr/local/bin/runc",

@@ -119,7 +119,9 @@ func (r sysctlRule) check() check {
 }
 
 func init() {
-	for _, r := range sysctls {
-		register(r.check())
-	}
+	lazy(func() {
+		for _, r := range sysctls {
+			register(r.check())
+		}
+	})
 }

@@ -10,20 +10,22 @@ import (
 // Implements R-TRUST-1: a chain of trust rooted in hardware, and whether the
 // host's own measurements (TPM event log, IMA list) can be reported.
 func init() {
-	register(
-		check{hostRule("TRUST-TPM", "trust", "a hardware TPM is present",
-			"The chain of trust and every container vTPM are rooted in the host TPM; without one trustbox uses a software root and says so (R-TRUST-6).",
-			"enable the TPM in firmware (or give the VM a vTPM) and load the tpm_tis/tpm_crb driver", "R-TRUST-1", "R-TRUST-2"), checkTPM},
-		check{hostRule("TRUST-EVENTLOG", "trust", "the TPM boot event log is readable",
-			"The event log lets a verifier replay the boot measurements held in the PCRs.",
-			"mount securityfs and boot with a firmware that hands the kernel its TPM event log", "R-TRUST-1"), checkEventLog},
-		check{hostRule("TRUST-IMA", "trust", "the IMA runtime measurement list is readable and not empty",
-			"IMA extends the chain of trust from the kernel to every file executed, including the runtime.",
-			"boot with ima_policy=tcb (or a custom policy) on a kernel with CONFIG_IMA=y, and mount securityfs", "R-TRUST-1"), checkIMA},
-		check{hostRule("TRUST-SECUREBOOT", "trust", "UEFI Secure Boot is enabled",
-			"Secure Boot verifies the boot loader and kernel signatures, the first links of the chain.",
-			"enable Secure Boot in the firmware and boot signed shim/kernel", "R-TRUST-1"), checkSecureBoot},
-	)
+	lazy(func() {
+		register(
+			check{hostRule("TRUST-TPM", "trust", "a hardware TPM is present",
+				"The chain of trust and every container vTPM are rooted in the host TPM; without one trustbox uses a software root and says so (R-TRUST-6).",
+				"enable the TPM in firmware (or give the VM a vTPM) and load the tpm_tis/tpm_crb driver", "R-TRUST-1", "R-TRUST-2"), checkTPM},
+			check{hostRule("TRUST-EVENTLOG", "trust", "the TPM boot event log is readable",
+				"The event log lets a verifier replay the boot measurements held in the PCRs.",
+				"mount securityfs and boot with a firmware that hands the kernel its TPM event log", "R-TRUST-1"), checkEventLog},
+			check{hostRule("TRUST-IMA", "trust", "the IMA runtime measurement list is readable and not empty",
+				"IMA extends the chain of trust from the kernel to every file executed, including the runtime.",
+				"boot with ima_policy=tcb (or a custom policy) on a kernel with CONFIG_IMA=y, and mount securityfs", "R-TRUST-1"), checkIMA},
+			check{hostRule("TRUST-SECUREBOOT", "trust", "UEFI Secure Boot is enabled",
+				"Secure Boot verifies the boot loader and kernel signatures, the first links of the chain.",
+				"enable Secure Boot in the firmware and boot signed shim/kernel", "R-TRUST-1"), checkSecureBoot},
+		)
+	})
 }
 
 func checkTPM(s *source) result {

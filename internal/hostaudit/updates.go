@@ -12,9 +12,11 @@ import (
 // Implements R-HOST-1 (keep the host patched): pending security updates,
 // as far as the package manager's local data tells without a network.
 func init() {
-	register(check{hostRule("OS-UPDATES", "kernel", "no security update is pending",
-		"An installed package older than the security archive's version is a known, published vulnerability (R-HOST-1).",
-		"apt-get update && apt-get upgrade (or unattended-upgrades), then reboot if the kernel or libc changed", "R-HOST-1", "R-OPS-5"), checkUpdates})
+	lazy(func() {
+		register(check{hostRule("OS-UPDATES", "kernel", "no security update is pending",
+			"An installed package older than the security archive's version is a known, published vulnerability (R-HOST-1).",
+			"apt-get update && apt-get upgrade (or unattended-upgrades), then reboot if the kernel or libc changed", "R-HOST-1", "R-OPS-5"), checkUpdates})
+	})
 }
 
 const aptLists = "/var/lib/apt/lists"

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -284,11 +285,11 @@ func TestJoinMountNamespaceRefusals(t *testing.T) {
 		{"host namespace", func(s *specs.Spec) {
 			joinMountOf(pid)(s)
 			s.Linux.Namespaces = slicesMap(s.Linux.Namespaces, specs.MountNamespace, fmt.Sprintf("/proc/%d/ns/mnt", os.Getpid()))
-		}, "not a running trustbox container's"},
+		}, "is the host's mount namespace"},
 		{"the runtime's own namespace", func(s *specs.Spec) {
 			joinMountOf(pid)(s)
 			s.Linux.Namespaces = slicesMap(s.Linux.Namespaces, specs.MountNamespace, "/proc/self/ns/mnt")
-		}, "not a running trustbox container's"},
+		}, "is the host's mount namespace"},
 		{"not a namespace", func(s *specs.Spec) {
 			joinMountOf(pid)(s)
 			s.Linux.Namespaces = slicesMap(s.Linux.Namespaces, specs.MountNamespace, "/etc/hostname")
@@ -323,4 +324,53 @@ func slicesMap(ns []specs.LinuxNamespace, t specs.LinuxNamespaceType, path strin
 		}
 	}
 	return ns
+}
+
+// A container still being created is not set up: its init is in a copy of
+// the host's mount namespace until it pivots. Neither a join of that
+// namespace nor an exec may reach it then (both would land on the host's
+// root). A createRuntime hook holds create at that point.
+func TestHalfCreatedContainerIsNotJoinable(t *testing.T) {
+	e := newEnv(t)
+	fifo := filepath.Join(t.TempDir(), "hook.fifo")
+	if err := unix.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b := e.bundle([]string{"sleep", "1000"}, func(s *specs.Spec) {
+		s.Hooks = &specs.Hooks{CreateRuntime: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "echo in-hook > " + fifo + "; exec sleep 1000"}}}}
+	})
+	cmd := exec.Command(e.bin, "--root", e.root, "create", "--bundle", b, "e2e-half")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := startTracked(cmd); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = waitTracked(cmd)
+		e.run("delete", "--force", "e2e-half")
+	}()
+	f, err := os.Open(fifo) // blocks until the hook runs: init waits for it before pivot_root
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = f.Read(make([]byte, 16))
+	f.Close()
+	var pids []int
+	if err := json.Unmarshal([]byte(e.must("ps", "--format", "json", "e2e-half")), &pids); err != nil || len(pids) != 1 {
+		t.Fatalf("init during create: %v %v", pids, err)
+	}
+	if r := e.run("exec", "e2e-half", "ls", "/"); r.code == 0 {
+		t.Fatalf("exec into a container being created ran: %s", r.stdout)
+	}
+	joiner := e.bundle([]string{"ls", "/"}, func(s *specs.Spec) {
+		for i, n := range s.Linux.Namespaces {
+			if n.Type == specs.MountNamespace {
+				s.Linux.Namespaces[i].Path = fmt.Sprintf("/proc/%d/ns/mnt", pids[0])
+			}
+		}
+		s.Mounts = nil
+	})
+	if r := e.runIn(joiner, nil, "run", "e2e-half-joiner"); r.code == 0 || !strings.Contains(r.stderr, "linux.namespaces") {
+		t.Fatalf("joining a container being created: exit %d, %s %s", r.code, r.stdout, r.stderr)
+	}
 }

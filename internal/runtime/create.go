@@ -141,6 +141,10 @@ func (r *Runtime) Create(o CreateOptions) (c *Container, err error) {
 		r.audit("refuse", o.ID, map[string]any{"reason": err.Error()})
 		return nil, err
 	}
+	if jm != nil && vtpmSocket(&o, b.Spec) != "" {
+		jm.ns.Close()
+		return nil, fmt.Errorf("%s/config.json: a vTPM adds a device and a mount, which a container sharing another's mount namespace cannot have", b.Dir)
+	}
 	if jm != nil {
 		defer jm.ns.Close()
 		if jm.owner.Rootfs != b.Rootfs {
@@ -203,8 +207,14 @@ func (r *Runtime) Create(o CreateOptions) (c *Container, err error) {
 			st.VtpmSocket = sock
 		}
 		// Saved before the vTPM exists, so `delete --force` finds it (and the
-		// cgroup, which the state dir's xattr also names) if we are killed.
-		if err := r.save(st); err != nil {
+		// cgroup, which the state dir's xattr also names) if we are killed;
+		// saved without init's pid, so that until the container is set up
+		// (the save at "created") nobody can take it for a created one: init
+		// is still in a copy of the host's mount namespace, and exec or a
+		// join of that namespace would land on the host's root.
+		creating := *st
+		creating.Pid, creating.StartTime = 0, 0
+		if err := r.save(&creating); err != nil {
 			return err
 		}
 		if st.VtpmSocket != "" {

@@ -63,6 +63,14 @@ func (r *Runtime) mountOwner(ns *os.File) (*State, error) {
 	if err := unix.Fstatfs(int(ns.Fd()), &statfs); err != nil || statfs.Type != unix.NSFS_MAGIC {
 		return nil, fmt.Errorf("linux.namespaces: %s is not a namespace file", ns.Name())
 	}
+	// The host's namespace, or the runtime's own, is never a container's;
+	// say so plainly (the search below would refuse it too).
+	for _, own := range []string{"/proc/self/ns/mnt", "/proc/1/ns/mnt"} {
+		var host unix.Stat_t
+		if unix.Stat(own, &host) == nil && host.Dev == want.Dev && host.Ino == want.Ino {
+			return nil, fmt.Errorf("linux.namespaces: %s is the host's mount namespace: a container may not join it (R-ISO-3)", ns.Name())
+		}
+	}
 	all, err := r.List()
 	if err != nil {
 		return nil, fmt.Errorf("linux.namespaces: mount namespace %s: %w", ns.Name(), err)
@@ -77,9 +85,18 @@ func (r *Runtime) mountOwner(ns *os.File) (*State, error) {
 		}
 		// The pid was the container's init when stat ran only if it still
 		// is now (same start time): otherwise it may be a reused pid.
-		if alive(st.Pid, st.StartTime) {
-			return st, nil
+		if !alive(st.Pid, st.StartTime) {
+			continue
 		}
+		// Only a container that is set up: its init has left the copy of
+		// the host's tree it starts in (state.json gets init's pid only at
+		// "created", and this checks it on the kernel's side too).
+		var hostRoot, root unix.Stat_t
+		if unix.Stat("/", &hostRoot) != nil || unix.Stat(fmt.Sprintf("/proc/%d/root", st.Pid), &root) != nil ||
+			(root.Dev == hostRoot.Dev && root.Ino == hostRoot.Ino) {
+			return nil, fmt.Errorf("linux.namespaces: container %s, whose mount namespace is at %s, is not set up yet (R-ISO-3)", st.ID, ns.Name())
+		}
+		return st, nil
 	}
 	return nil, fmt.Errorf("linux.namespaces: the mount namespace at %s is not a running trustbox container's under %s: "+
 		"a container may share only a mount namespace trustbox set up with the baseline (R-ISO-3, R-LSM-g)", ns.Name(), r.Root)

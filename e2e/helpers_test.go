@@ -151,3 +151,17 @@ func e2eCgroups() []string {
 	}
 	return out
 }
+
+// readSpec reads a bundle's config.json back.
+func readSpec(t *testing.T, dir string) *specs.Spec {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s specs.Spec
+	if err := json.Unmarshal(data, &s); err != nil {
+		t.Fatal(err)
+	}
+	return &s
+}

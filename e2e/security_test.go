@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -197,5 +198,75 @@ func TestIdmappedBindMount(t *testing.T) {
 	var st unix.Stat_t
 	if err := unix.Stat(filepath.Join(vol, "written"), &st); err != nil || st.Uid != 0 {
 		t.Fatalf("file written through the id-mapped mount: uid %d, %v (want host root)", st.Uid, err)
+	}
+}
+
+// In a user namespace a device is a bind of the host's node, made by the
+// runtime as host root: only a node of the type and numbers the config
+// names is bound, never another host file (which would then be readable
+// inside); and the bind is a one-way slave, so a mount over it inside the
+// container (here by a createContainer hook, which holds CAP_SYS_ADMIN in
+// the container's user namespace) never reaches the host's mount table,
+// even when the node sits on a shared mount.
+func TestDeviceBindsStayInside(t *testing.T) {
+	e := newEnv(t)
+	secret := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(secret, []byte("host-secret\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b := e.bundle([]string{"cat", secret}, func(s *specs.Spec) {
+		s.Linux.Devices = append(s.Linux.Devices, specs.LinuxDevice{Path: secret, Type: "c", Major: 1, Minor: 3})
+	})
+	if r := e.runIn(b, nil, "run", "e2e-dev-file"); r.code == 0 || strings.Contains(r.stdout, "host-secret") || !strings.Contains(r.stderr, "linux.devices") {
+		t.Errorf("a host file named as a device: exit %d, stdout %q, stderr %s", r.code, r.stdout, r.stderr)
+	}
+
+	shared := t.TempDir()
+	if err := unix.Mount("tmpfs", shared, "tmpfs", 0, "mode=755"); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Unmount(shared, unix.MNT_DETACH)
+	if err := unix.Mount("", shared, "", unix.MS_SHARED, ""); err != nil {
+		t.Fatal(err)
+	}
+	node := filepath.Join(shared, "null")
+	if err := unix.Mknod(node, unix.S_IFCHR|0o666, int(unix.Mkdev(1, 3))); err != nil {
+		t.Fatal(err)
+	}
+	b = e.bundle([]string{"true"}, func(s *specs.Spec) {
+		s.Linux.Devices = append(s.Linux.Devices, specs.LinuxDevice{Path: node, Type: "c", Major: 1, Minor: 3})
+	})
+	rootfs := filepath.Join(b, "rootfs")
+	spec := readSpec(t, b)
+	spec.Hooks = &specs.Hooks{CreateContainer: []specs.Hook{{Path: "/bin/busybox",
+		Args: []string{"busybox", "mount", "--bind", filepath.Join(rootfs, "bin/busybox"), filepath.Join(rootfs, node)}}}}
+	writeSpec(t, b, spec)
+	if r := e.runIn(b, nil, "run", "e2e-dev-shared"); r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	mi, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(mi), " "+node+" ") {
+		t.Fatalf("the container's mount over %s reached the host:\n%s", node, mi)
+	}
+}
+
+// Many devices in a user namespace: the runtime passes at most what one
+// message carries and init binds the rest itself.
+func TestManyDevices(t *testing.T) {
+	if _, err := os.Stat("/dev/tty63"); err != nil {
+		t.Skip("no /dev/tty1..63 on this host")
+	}
+	e := newEnv(t)
+	b := e.bundle([]string{"sh", "-c", "ls /dev/tty* | wc -l"}, func(s *specs.Spec) {
+		for i := 1; i <= 63; i++ {
+			s.Linux.Devices = append(s.Linux.Devices, specs.LinuxDevice{Path: fmt.Sprintf("/dev/tty%d", i), Type: "c", Major: 4, Minor: int64(i)})
+		}
+	})
+	r := e.runIn(b, nil, "run", "e2e-many-dev")
+	if r.code != 0 || strings.TrimSpace(r.stdout) != "64" { // tty1..63 and tty
+		t.Fatalf("exit %d, %q devices: %s", r.code, r.stdout, r.stderr)
 	}
 }

@@ -62,7 +62,7 @@ func createDevice(root *os.File, d specs.LinuxDevice, userns bool) error {
 		tree := premadeDevice[d.Path] // the runtime's bind of the host node
 		delete(premadeDevice, d.Path)
 		if tree == nil {
-			if tree, err = linux.CloneTree(unix.AT_FDCWD, d.Path, false); err != nil {
+			if tree, err = linux.DeviceTree(d.Path, d.Type, d.Major, d.Minor); err != nil {
 				return err
 			}
 		}

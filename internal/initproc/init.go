@@ -81,7 +81,7 @@ func readConfig(sync *os.File) (*config.Init, error) {
 		return nil, fmt.Errorf("read init config: %w", err)
 	}
 	buf := make([]byte, size)
-	oob := make([]byte, unix.CmsgSpace(4*64))
+	oob := make([]byte, unix.CmsgSpace(4*253)) // SCM_MAX_FD: the runtime never sends more
 	n, oobn, flags, _, err := unix.Recvmsg(int(sync.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("read init config: %w", err)

@@ -79,3 +79,39 @@ func NewFS(fstype, source string, opts map[string]string, flagOpts []string, att
 	}
 	return os.NewFile(uintptr(mfd), fstype), nil
 }
+
+// DeviceTree returns a detached bind of the host's device node at path,
+// made a one-way slave so mounts over it never travel back to the host,
+// after checking it is the node asked for: typ "c" or "u" a character
+// device, "b" a block device, each with that major:minor, "p" a fifo. The
+// path is resolved without following any symlink. Without the check, a
+// "device" would bind any host file into the container, read as whoever
+// makes the bind.
+func DeviceTree(path, typ string, major, minor int64) (*os.File, error) {
+	f, err := Openat2(unix.AT_FDCWD, path, unix.O_PATH|unix.O_NOFOLLOW, unix.RESOLVE_NO_SYMLINKS|unix.RESOLVE_NO_MAGICLINKS)
+	if err != nil {
+		return nil, fmt.Errorf("host device %s: %w", path, err)
+	}
+	defer f.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		return nil, fmt.Errorf("host device %s: %w", path, err)
+	}
+	want := map[string]uint32{"c": unix.S_IFCHR, "u": unix.S_IFCHR, "b": unix.S_IFBLK, "p": unix.S_IFIFO}[typ]
+	ok := want != 0 && st.Mode&unix.S_IFMT == want
+	if ok && want != unix.S_IFIFO {
+		ok = int64(unix.Major(st.Rdev)) == major && int64(unix.Minor(st.Rdev)) == minor
+	}
+	if !ok {
+		return nil, fmt.Errorf("host device %s is not the %s %d:%d node the config names", path, typ, major, minor)
+	}
+	tree, err := CloneTree(int(f.Fd()), "", false)
+	if err != nil {
+		return nil, fmt.Errorf("host device %s: %w", path, err)
+	}
+	if err := SetAttr(tree, 0, 0, unix.MS_SLAVE, false); err != nil {
+		tree.Close()
+		return nil, err
+	}
+	return tree, nil
+}

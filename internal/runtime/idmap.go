@@ -70,7 +70,15 @@ func idmappedBind(m specs.Mount) (*os.File, error) {
 	if opts.Recursive {
 		flags |= unix.AT_RECURSIVE
 	}
-	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_IDMAP | opts.Attr, Attr_clr: opts.ClearAttr &^ unix.MOUNT_ATTR_RDONLY, Userns_fd: uint64(userns.Fd())}
+	// A one-way slave unless the mount asks for a propagation of its own
+	// (init attaches this tree as it is): mounts over it must not travel
+	// back to the host by default.
+	prop := uint64(unix.MS_SLAVE)
+	if opts.Propagation != 0 {
+		prop = uint64(opts.Propagation &^ unix.MS_REC)
+	}
+	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_IDMAP | opts.Attr, Attr_clr: opts.ClearAttr &^ unix.MOUNT_ATTR_RDONLY,
+		Propagation: prop, Userns_fd: uint64(userns.Fd())}
 	if err := unix.MountSetattr(int(tree.Fd()), "", flags, &attr); err != nil {
 		tree.Close()
 		return nil, fmt.Errorf("id-mapped mount of %s: %w (the filesystem may not support id-mapped mounts)", m.Source, err)

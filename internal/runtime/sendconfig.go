@@ -41,7 +41,10 @@ func (ip *initProc) sendConfig(sock *os.File, cfg *config.Init) error {
 		cfg.IdmappedMounts = append(cfg.IdmappedMounts, i)
 		fds = append(fds, int(mnt.Fd()))
 	}
-	premade, err := ip.premadeBinds(cfg)
+	if len(fds) > maxPassedFds { // the deferred Closes release them
+		return fmt.Errorf("%d id-mapped mounts: at most %d can be passed to init", len(fds), maxPassedFds)
+	}
+	premade, err := ip.premadeBinds(cfg, len(fds))
 	defer closeAll(premade)
 	if err != nil {
 		return err
@@ -87,13 +90,20 @@ func idmappedRootfs(rootfs string, pid int) (*os.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("id-mapped rootfs: %w", err)
 	}
-	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_IDMAP, Userns_fd: uint64(userns.Fd())}
+	// A one-way slave, as init's own clones are: mounts over it (a hook's,
+	// the container root's) must not travel back to the host.
+	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_IDMAP, Propagation: unix.MS_SLAVE, Userns_fd: uint64(userns.Fd())}
 	if err := unix.MountSetattr(int(mnt.Fd()), "", unix.AT_EMPTY_PATH, &attr); err != nil {
 		mnt.Close()
 		return nil, fmt.Errorf("id-mapped rootfs %s: %w (the filesystem may not support id-mapped mounts)", rootfs, err)
 	}
 	return mnt, nil
 }
+
+// maxPassedFds is how many mounts one config message may carry: the
+// kernel's limit per SCM_RIGHTS message (SCM_MAX_FD), which init's buffer
+// is sized for.
+const maxPassedFds = 253
 
 // premadeBinds makes, while init's Go runtime starts, the plain bind mounts
 // init would otherwise clone on its critical path: the read-only binds of
@@ -103,7 +113,7 @@ func idmappedRootfs(rootfs string, pid int) (*os.File, error) {
 // same attributes) and listed in cfg in the order sent, after the id-mapped
 // mounts. One that cannot be made is left to init, whose error then names
 // the mount.
-func (ip *initProc) premadeBinds(cfg *config.Init) ([]*os.File, error) {
+func (ip *initProc) premadeBinds(cfg *config.Init, reserved int) ([]*os.File, error) {
 	if ip.mnt != nil {
 		return nil, nil // a joined mount namespace gets no mounts
 	}
@@ -111,12 +121,17 @@ func (ip *initProc) premadeBinds(cfg *config.Init) ([]*os.File, error) {
 	v1 := !(len(cfg.CgroupDirs) == 1 && cfg.CgroupDirs["unified"] != "")
 	if v1 && slices.ContainsFunc(cfg.Spec.Mounts, func(m specs.Mount) bool { return m.Type == "cgroup" || m.Type == "cgroup2" }) {
 		for _, key := range slices.Sorted(maps.Keys(cfg.CgroupDirs)) {
+			if len(out)+reserved >= maxPassedFds {
+				break // init binds the rest itself
+			}
 			tree, err := linux.CloneTree(unix.AT_FDCWD, cfg.CgroupDirs[key], false)
 			if err != nil {
 				continue
 			}
+			// A one-way slave, as init's own clones are (it makes / rslave
+			// first): a mount over it must not travel back to the host.
 			const ro = unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV | unix.MOUNT_ATTR_NOEXEC
-			if err := linux.SetAttr(tree, ro, 0, 0, false); err != nil {
+			if err := linux.SetAttr(tree, ro, 0, unix.MS_SLAVE, false); err != nil {
 				tree.Close()
 				return out, fmt.Errorf("cgroup %s: %w", key, err)
 			}
@@ -126,9 +141,12 @@ func (ip *initProc) premadeBinds(cfg *config.Init) ([]*os.File, error) {
 	}
 	if cfg.UserNS {
 		for _, d := range spec.Devices(cfg.Spec) {
-			tree, err := linux.CloneTree(unix.AT_FDCWD, d.Path, false)
+			if len(out)+reserved >= maxPassedFds {
+				break // init binds the rest itself
+			}
+			tree, err := linux.DeviceTree(d.Path, d.Type, d.Major, d.Minor)
 			if err != nil {
-				continue
+				return out, fmt.Errorf("linux.devices: %w", err)
 			}
 			out = append(out, tree)
 			cfg.PremadeDevices = append(cfg.PremadeDevices, d.Path)

@@ -249,13 +249,16 @@ func TestSharedCgroupRefused(t *testing.T) {
 // policy its config asks for, read from inside.
 func TestProcessScheduling(t *testing.T) {
 	e := newEnv(t)
-	b := e.bundle([]string{"sh", "-c", `echo "sched=$(cut -d' ' -f19,41 /proc/self/stat)"; echo "io=$(ionice)"; ` +
+	b := e.bundle([]string{"sh", "-c", `echo "sched=$(cut -d' ' -f19,41 /proc/self/stat)"; echo "hook=$(cat /tmp/hook)"; echo "io=$(ionice)"; ` +
 		`echo "cpus=$(grep Cpus_allowed_list /proc/self/status | cut -f2)"; echo "mempolicy=$(head -1 /proc/self/numa_maps | cut -d' ' -f2)"`},
 		func(s *specs.Spec) {
 			s.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedBatch, Nice: 5}
 			s.Process.IOPriority = &specs.LinuxIOPriority{Class: specs.IOPRIO_CLASS_BE, Priority: 6}
 			s.Process.ExecCPUAffinity = &specs.CPUAffinity{Initial: "0", Final: "0"}
 			s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolBind, Nodes: "0"}
+			// A hook init runs keeps the default scheduling: only the
+			// workload gets the config's.
+			s.Hooks = &specs.Hooks{StartContainer: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "cut -d' ' -f19,41 /proc/self/stat > /tmp/hook"}}}}
 		})
 	r := e.runIn(b, nil, "run", "e2e-sched")
 	if r.code != 0 {
@@ -263,6 +266,7 @@ func TestProcessScheduling(t *testing.T) {
 	}
 	checkProbe(t, parseProbe(r.stdout), map[string]string{
 		"sched": "5 3", // nice 5, policy 3 (SCHED_BATCH)
+		"hook":  "0 0",
 		"io":    "best-effort: prio 6", "cpus": "0", "mempolicy": "bind:0",
 	})
 

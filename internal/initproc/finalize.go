@@ -39,6 +39,9 @@ func finalize(sync *os.File, c *config.Init) error {
 	if err != nil {
 		return err
 	}
+	if err := setScheduling(p, c.Spec.Linux); err != nil {
+		return err
+	}
 	if err := setUser(p.User); err != nil {
 		return err
 	}

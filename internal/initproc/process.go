@@ -9,7 +9,7 @@ import (
 	"github.com/trustbox/trustbox/internal/spec"
 )
 
-// setProcessAttrs applies rlimits, personality, scheduling and umask.
+// setProcessAttrs applies rlimits, personality and umask.
 func setProcessAttrs(p *specs.Process, l *specs.Linux) error {
 	for _, r := range p.Rlimits {
 		lim := unix.Rlimit{Cur: r.Soft, Max: r.Hard}
@@ -26,9 +26,6 @@ func setProcessAttrs(p *specs.Process, l *specs.Linux) error {
 			return fmt.Errorf("linux.personality: %w", errno)
 		}
 	}
-	if err := setScheduling(p, l); err != nil {
-		return err
-	}
 	if p.User.Umask != nil {
 		unix.Umask(int(*p.User.Umask))
 	} else {
@@ -37,33 +34,16 @@ func setProcessAttrs(p *specs.Process, l *specs.Linux) error {
 	return nil
 }
 
-// setScheduling applies process.scheduler, ioPriority and execCPUAffinity
-// and linux.memoryPolicy to this thread, the one that execs the workload,
-// which keeps all four across execve. The runtime validated them; the
-// kernel may still refuse (a real-time policy needs CAP_SYS_NICE in the
-// host's user namespace), and that refusal is the error.
+// setScheduling applies process.execCPUAffinity, linux.memoryPolicy,
+// process.ioPriority and process.scheduler, in that order, to this thread,
+// the one that execs the workload, which keeps all four across execve. It
+// runs just before the privileges are dropped, after every hook init runs
+// (a hook must not inherit them: a SCHED_DEADLINE task cannot even fork),
+// and the affinity comes first because SCHED_DEADLINE's admission test
+// depends on it. The runtime validated them; the kernel may still refuse (a
+// real-time policy needs CAP_SYS_NICE in the host's user namespace), and
+// that refusal is the error.
 func setScheduling(p *specs.Process, l *specs.Linux) error {
-	if p.Scheduler != nil {
-		attr, err := spec.SchedAttr(p.Scheduler)
-		if err == nil {
-			err = unix.SchedSetAttr(0, attr, 0)
-		}
-		if err != nil {
-			return fmt.Errorf("process.scheduler %s: %w", p.Scheduler.Policy, err)
-		}
-	}
-	if p.IOPriority != nil {
-		prio, err := spec.IOPrio(p.IOPriority)
-		if err == nil {
-			const whoProcess = 1 // IOPRIO_WHO_PROCESS; who 0 is the calling thread
-			if _, _, e := unix.RawSyscall(unix.SYS_IOPRIO_SET, whoProcess, 0, uintptr(prio)); e != 0 {
-				err = e
-			}
-		}
-		if err != nil {
-			return fmt.Errorf("process.ioPriority %s %d: %w", p.IOPriority.Class, p.IOPriority.Priority, err)
-		}
-	}
 	if a := p.ExecCPUAffinity; a != nil {
 		initial, final, err := spec.CPUAffinity(a)
 		if err == nil && final == nil && initial != nil {
@@ -88,6 +68,27 @@ func setScheduling(p *specs.Process, l *specs.Linux) error {
 		}
 		if err != nil {
 			return fmt.Errorf("linux.memoryPolicy %s %q: %w", l.MemoryPolicy.Mode, l.MemoryPolicy.Nodes, err)
+		}
+	}
+	if p.IOPriority != nil {
+		prio, err := spec.IOPrio(p.IOPriority)
+		if err == nil {
+			const whoProcess = 1 // IOPRIO_WHO_PROCESS; who 0 is the calling thread
+			if _, _, e := unix.RawSyscall(unix.SYS_IOPRIO_SET, whoProcess, 0, uintptr(prio)); e != 0 {
+				err = e
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("process.ioPriority %s %d: %w", p.IOPriority.Class, p.IOPriority.Priority, err)
+		}
+	}
+	if p.Scheduler != nil {
+		attr, err := spec.SchedAttr(p.Scheduler)
+		if err == nil {
+			err = unix.SchedSetAttr(0, attr, 0)
+		}
+		if err != nil {
+			return fmt.Errorf("process.scheduler %s: %w", p.Scheduler.Policy, err)
 		}
 	}
 	return nil

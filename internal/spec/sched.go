@@ -23,8 +23,7 @@ var schedPolicies = map[specs.LinuxSchedulerPolicy]uint32{
 var schedFlags = map[specs.LinuxSchedulerFlag]uint64{
 	specs.SchedFlagResetOnFork: unix.SCHED_FLAG_RESET_ON_FORK, specs.SchedFlagReclaim: unix.SCHED_FLAG_RECLAIM,
 	specs.SchedFlagDLOverrun: unix.SCHED_FLAG_DL_OVERRUN, specs.SchedFlagKeepPolicy: unix.SCHED_FLAG_KEEP_POLICY,
-	specs.SchedFlagKeepParams: unix.SCHED_FLAG_KEEP_PARAMS, specs.SchedFlagUtilClampMin: unix.SCHED_FLAG_UTIL_CLAMP_MIN,
-	specs.SchedFlagUtilClampMax: unix.SCHED_FLAG_UTIL_CLAMP_MAX,
+	specs.SchedFlagKeepParams: unix.SCHED_FLAG_KEEP_PARAMS,
 }
 
 // SchedAttr turns process.scheduler into sched_setattr(2)'s argument.
@@ -40,6 +39,11 @@ func SchedAttr(s *specs.Scheduler) (*unix.SchedAttr, error) {
 	a := &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: policy}
 	for i, fl := range s.Flags {
 		bit, ok := schedFlags[fl]
+		if !ok && (fl == specs.SchedFlagUtilClampMin || fl == specs.SchedFlagUtilClampMax) {
+			// The spec has no field for the clamp values, so they would be 0:
+			// a maximum of 0 throttles the workload to nothing.
+			return nil, fieldErr(fmt.Sprintf("%s.flags[%d]", f, i), "%s needs a value the spec cannot carry: not supported", fl)
+		}
 		if !ok {
 			return nil, fieldErr(fmt.Sprintf("%s.flags[%d]", f, i), "unknown flag %q", fl)
 		}
@@ -170,6 +174,9 @@ func MemPolicy(p *specs.LinuxMemoryPolicy) (int, *unix.CPUSet, error) {
 			return 0, nil, fieldErr(f+".flags", "%s takes no flags", p.Mode)
 		}
 		return mode, nil, nil
+	}
+	if p.Mode == specs.MpolPreferred && p.Nodes == "" {
+		return mode, nil, nil // the kernel's "local allocation"
 	}
 	nodes, err := ParseList(p.Nodes, maxNodes)
 	if err != nil {

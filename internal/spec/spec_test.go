@@ -88,6 +88,10 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"scheduler flag", func(s *specs.Spec) {
 			s.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedOther, Flags: []specs.LinuxSchedulerFlag{"SCHED_FLAG_X"}}
 		}, "process.scheduler.flags[0]"},
+		{"util clamp without a value", func(s *specs.Spec) {
+			s.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedOther, Flags: []specs.LinuxSchedulerFlag{specs.SchedFlagUtilClampMax}}
+		}, "process.scheduler.flags[0]"},
+		{"preferred local", func(s *specs.Spec) { s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolPreferred} }, ""},
 		{"realtime without priority", func(s *specs.Spec) { s.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedFIFO} }, "process.scheduler.priority"},
 		{"nice", func(s *specs.Spec) { s.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedBatch, Nice: 20} }, "process.scheduler.nice"},
 		{"deadline", func(s *specs.Spec) {

@@ -69,8 +69,10 @@ type Container struct {
 	forked    bool
 	Decisions []policy.Decision
 	// settled delivers the outcome of the writes CreateOptions.Overlap
-	// deferred (nil: nothing deferred).
+	// deferred (nil: nothing deferred); unlock releases the container's
+	// lock, which create then still holds.
 	settled chan error
+	unlock  func()
 }
 
 // settle waits for the writes create deferred (CreateOptions.Overlap).
@@ -167,7 +169,12 @@ func (r *Runtime) Create(o CreateOptions) (c *Container, err error) {
 		os.Remove(r.dir(o.ID))
 		return nil, err
 	}
-	defer unlock()
+	keepLock := false // Overlap hands the lock to StartCreated
+	defer func() {
+		if !keepLock {
+			unlock()
+		}
+	}()
 	var undo []func()
 	defer func() {
 		if err != nil {
@@ -246,7 +253,7 @@ func (r *Runtime) Create(o CreateOptions) (c *Container, err error) {
 		return nil, err
 	}
 	c.Decisions = decisions
-	record := func() error {
+	record := func(st *State) error {
 		if err := r.save(st); err != nil {
 			return err
 		}
@@ -259,11 +266,16 @@ func (r *Runtime) Create(o CreateOptions) (c *Container, err error) {
 		return nil
 	}
 	if o.Overlap {
+		// A copy, as it is now: start changes the live one meanwhile. The
+		// lock stays held until StartCreated has waited for the writes, so
+		// nobody sees the container between create and start.
+		snap := *st
 		c.settled = make(chan error, 1)
-		go func() { c.settled <- record() }()
+		go func() { c.settled <- record(&snap) }()
+		c.unlock, keepLock = unlock, true
 		return c, nil
 	}
-	if err := record(); err != nil {
+	if err := record(st); err != nil {
 		return nil, err
 	}
 	return c, nil

@@ -41,7 +41,11 @@ func (r *Runtime) Start(id string) error {
 // which only create makes and only start or delete removes, still proves
 // under the lock that nobody started or deleted it meanwhile.
 func (r *Runtime) StartCreated(c *Container) error {
-	unlock, err := r.lock(c.State.ID)
+	unlock, err := c.unlock, error(nil) // held since create (Overlap)
+	if unlock == nil {
+		unlock, err = r.lock(c.State.ID)
+	}
+	c.unlock = nil
 	if err == nil {
 		defer unlock()
 		err = r.start(c.State)

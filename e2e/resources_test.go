@@ -220,16 +220,21 @@ func TestSharedCgroupRefused(t *testing.T) {
 	if dir == "" {
 		t.Skip("no cgroup hierarchy to share")
 	}
-	if err := os.Mkdir(dir, 0o755); err != nil {
+	// The other process sits in a child of the cgroup asked for: a parent
+	// (/system.slice, say) holds no process itself, yet the container's
+	// clean-up would kill its whole subtree.
+	child := filepath.Join(dir, "child")
+	if err := os.MkdirAll(child, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	defer os.Remove(dir)
+	defer os.Remove(child)
 	other := exec.Command("sleep", "1000")
 	if err := other.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer func() { other.Process.Kill(); other.Wait() }()
-	if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(strconv.Itoa(other.Process.Pid)), 0); err != nil {
+	if err := os.WriteFile(filepath.Join(child, "cgroup.procs"), []byte(strconv.Itoa(other.Process.Pid)), 0); err != nil {
 		t.Fatal(err)
 	}
 	b := e.bundle([]string{"true"}, func(s *specs.Spec) { s.Linux.CgroupsPath = path })

@@ -29,15 +29,26 @@ func (m *Manager) RefuseShared() error {
 	return nil
 }
 
+// refuseShared refuses a cgroup with processes in it or below it: a
+// parent cgroup (say /system.slice on cgroup v2) holds none directly, yet
+// the container's clean-up would kill its whole subtree.
 func refuseShared(dir string) error {
-	pids, err := procs(dir)
-	if err != nil {
-		return err
-	}
-	if len(pids) > 0 {
-		return fmt.Errorf("cgroup %s already holds processes %v: refusing to share it", dir, pids)
-	}
-	return nil
+	return filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("list cgroup %s: %w", p, err)
+		}
+		if !d.IsDir() {
+			return nil
+		}
+		pids, err := procs(p)
+		if err != nil {
+			return err
+		}
+		if len(pids) > 0 {
+			return fmt.Errorf("cgroup %s already holds processes %v (in %s): refusing to share it", dir, pids, p)
+		}
+		return nil
+	})
 }
 
 // Join holds what lets a new process enter the container's cgroup as it

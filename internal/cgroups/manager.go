@@ -227,6 +227,17 @@ func procs(dir string) ([]int, error) {
 	return pids, nil
 }
 
+// Identity is the inode of the directory Pids and Signal use: a cgroup
+// removed and made again at the same path has another. 0 when it does not
+// exist.
+func (m *Manager) Identity() uint64 {
+	var st unix.Stat_t
+	if unix.Stat(m.trackingDir(), &st) != nil {
+		return 0
+	}
+	return st.Ino
+}
+
 // trackingDir is the hierarchy used to list and kill: unified where present, else pids or the first.
 func (m *Manager) trackingDir() string {
 	if d, ok := m.Dirs["unified"]; ok {
@@ -297,9 +308,15 @@ func rmdirRetry(dir string) error {
 func write(dir, file, val string) error {
 	p := filepath.Join(dir, file)
 	fd, err := unix.Open(p, unix.O_WRONLY|unix.O_TRUNC|unix.O_CLOEXEC, 0)
+	for err == unix.EINTR {
+		fd, err = unix.Open(p, unix.O_WRONLY|unix.O_TRUNC|unix.O_CLOEXEC, 0)
+	}
 	if err == nil {
 		var n int
 		n, err = unix.Write(fd, []byte(val))
+		for err == unix.EINTR {
+			n, err = unix.Write(fd, []byte(val))
+		}
 		if err == nil && n != len(val) {
 			err = fmt.Errorf("short write (%d of %d bytes)", n, len(val))
 		}

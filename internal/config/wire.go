@@ -517,7 +517,7 @@ func hooks(w *writer, hs []specs.Hook) {
 func readHooks(r *reader) []specs.Hook {
 	return slice(r, func(r *reader) specs.Hook {
 		h := specs.Hook{Path: r.str(), Args: r.strs(), Env: r.strs()}
-		h.Timeout = ptr(r, func(r *reader) int { return int(r.int32()) })
+		h.Timeout = ptr(r, func(r *reader) int { return int(r.int()) })
 		return h
 	})
 }

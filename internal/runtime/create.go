@@ -205,7 +205,11 @@ func (r *Runtime) Create(o CreateOptions) (c *Container, err error) {
 	// while init's Go runtime starts, set the device rules, save the state
 	// and attach the vTPM: init reads its config only after all of that.
 	c, err = ip.start(func() error {
-		return r.setupCgroup(cg, b.Spec)
+		if err := r.setupCgroup(cg, b.Spec); err != nil {
+			return err
+		}
+		r.markCgroup(st.ID, cg) // on a v1-only host, the tracking hierarchy exists now
+		return nil
 	}, func() error {
 		if err := cg.Set(&specs.LinuxResources{Devices: b.Spec.Linux.Resources.Devices}); err != nil {
 			return fmt.Errorf("linux.resources: %w", err)
@@ -300,12 +304,13 @@ func (r *Runtime) newCgroup(st *State, s *specs.Spec) (*cgroups.Manager, error) 
 	if err := cg.RefuseShared(); err != nil {
 		return nil, fmt.Errorf("linux.cgroupsPath: %w", err)
 	}
-	// Named on the state dir before any cgroup exists: `delete --force`
-	// finds them from it if we are killed before the first save.
-	r.markCgroup(st.ID, cg.Path)
 	if err := cg.CreateV2(); err != nil {
 		return nil, fmt.Errorf("linux.cgroupsPath: %w", err)
 	}
+	// Named on the state dir with its identity: `delete --force` finds it
+	// there if we are killed before the first save, and kills only in
+	// this very cgroup.
+	r.markCgroup(st.ID, cg)
 	st.CgroupPath, st.CgroupDirs = cg.Path, cg.Dirs
 	return cg, nil
 }

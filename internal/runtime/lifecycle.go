@@ -157,10 +157,12 @@ func (r *Runtime) Delete(id string, force bool) error {
 }
 
 // deleteOrphan removes a container whose create was killed before it saved
-// its state: the cgroup named on its state dir, and whatever runs in it.
+// its state: the cgroup named on its state dir, and whatever runs in it,
+// but only while that cgroup is the one create made (same identity) and no
+// other container here names it; otherwise it is left alone.
 func (r *Runtime) deleteOrphan(id string) error {
-	if path := r.orphanCgroup(id); path != "" {
-		if cg, err := cgroups.New(path); err == nil {
+	if ino, path := r.orphanCgroup(id); path != "" && !r.cgroupInUse(id, path) {
+		if cg, err := cgroups.New(path); err == nil && cg.Identity() == ino {
 			_ = cg.Signal(unix.SIGKILL)
 			waitEmpty(cg)
 			if err := cg.Destroy(); err != nil {
@@ -173,6 +175,17 @@ func (r *Runtime) deleteOrphan(id string) error {
 	}
 	r.audit("delete", id, map[string]any{"force": true, "orphan": true})
 	return nil
+}
+
+// cgroupInUse says whether a container other than id names cgroup path.
+func (r *Runtime) cgroupInUse(id, path string) bool {
+	all, _ := r.List()
+	for _, st := range all {
+		if st.ID != id && st.CgroupPath == path {
+			return true
+		}
+	}
+	return false
 }
 
 // DeleteExited removes the container whose init this process (run) has

@@ -25,16 +25,16 @@ func TestDeleteForceFindsOrphanCgroup(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := "/trustbox-test/" + id
-	r.markCgroup(id, path)
-	if got := r.orphanCgroup(id); got != path {
-		t.Skipf("the state root's filesystem keeps no trusted xattrs (%q): nothing to recover from", got)
-	}
 	cg, err := cgroups.New(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := cg.Create(); err != nil {
 		t.Fatal(err)
+	}
+	r.markCgroup(id, cg)
+	if ino, got := r.orphanCgroup(id); got != path || ino == 0 {
+		t.Skipf("the state root's filesystem keeps no trusted xattrs (%q): nothing to recover from", got)
 	}
 	defer cg.Destroy()
 	t.Cleanup(func() {
@@ -66,5 +66,64 @@ func TestDeleteForceFindsOrphanCgroup(t *testing.T) {
 	}
 	if _, err := os.Stat(r.dir(id)); !os.IsNotExist(err) {
 		t.Errorf("state dir left: %v", err)
+	}
+}
+
+// The same, when the cgroup at the marked path is no longer the one create
+// made (removed and made again, by someone else): delete --force leaves it
+// and whatever runs in it alone.
+func TestDeleteForceSparesAnotherCgroup(t *testing.T) {
+	testutil.RequiresRoot(t)
+	r := &Runtime{Root: t.TempDir()}
+	id := fmt.Sprintf("orphan2-%d", os.Getpid())
+	if err := os.Mkdir(r.dir(id), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	path := "/trustbox-test/" + id
+	cg, err := cgroups.New(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cg.Create(); err != nil {
+		t.Fatal(err)
+	}
+	r.markCgroup(id, cg)
+	if _, got := r.orphanCgroup(id); got != path {
+		t.Skip("the state root's filesystem keeps no trusted xattrs")
+	}
+	if err := cg.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+	if err := cg.Create(); err != nil { // someone else's now
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cg.Destroy()
+		for _, dir := range cg.Dirs {
+			os.Remove(filepath.Dir(dir))
+		}
+	})
+	other := exec.Command("sleep", "1000")
+	if err := other.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { other.Process.Kill(); other.Wait() }()
+	for _, dir := range cg.Dirs {
+		if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(strconv.Itoa(other.Process.Pid)), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.Delete(id, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Process.Signal(syscall.Signal(0)); err != nil {
+		t.Fatalf("delete --force killed a process of a cgroup it did not make: %v", err)
+	}
+	if _, err := os.Stat(r.dir(id)); !os.IsNotExist(err) {
+		t.Errorf("state dir left: %v", err)
+	}
+	// Move it out so the cgroup can go.
+	for _, dir := range cg.Dirs {
+		os.WriteFile(filepath.Join(filepath.Dir(filepath.Dir(dir)), "cgroup.procs"), []byte(strconv.Itoa(other.Process.Pid)), 0)
 	}
 }

@@ -12,6 +12,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/trustbox/trustbox/internal/cgroups"
 )
 
 // State is what trustbox keeps about one container (state.json, mode 0600).
@@ -209,24 +211,34 @@ func (r *Runtime) audit(event, id string, fields map[string]any) {
 	}
 }
 
-// cgroupXattr names, on a container's state dir, its cgroupsPath from
-// before the first cgroup is made until the state is gone: `delete --force`
-// reads it when the runtime was killed before saving state.json.
-const cgroupXattr = "trusted.trustbox.cgroupsPath"
+// cgroupXattr names, on a container's state dir, its cgroupsPath and the
+// identity of the cgroup create made there, until the state is gone:
+// `delete --force` reads it when the runtime was killed before saving
+// state.json.
+const cgroupXattr = "trusted.trustbox.cgroup"
 
-// markCgroup records the cgroupsPath on the state dir; on a filesystem
-// without xattrs it does nothing (the first save names it soon after).
-func (r *Runtime) markCgroup(id, path string) {
-	_ = unix.Setxattr(r.dir(id), cgroupXattr, []byte(path), 0)
+// markCgroup records the cgroup once create has made it (called again when
+// the v1 part exists, on a host whose tracking hierarchy is v1); on a
+// filesystem without xattrs it does nothing (the first save names it soon
+// after).
+func (r *Runtime) markCgroup(id string, cg *cgroups.Manager) {
+	if ino := cg.Identity(); ino != 0 {
+		_ = unix.Setxattr(r.dir(id), cgroupXattr, []byte(strconv.FormatUint(ino, 10)+" "+cg.Path), 0)
+	}
 }
 
-// orphanCgroup returns the cgroupsPath marked on a state dir that has no
-// readable state.json ("" if none).
-func (r *Runtime) orphanCgroup(id string) string {
+// orphanCgroup returns the cgroup marked on a state dir that has no
+// readable state.json, and the identity it had (0, "" if none).
+func (r *Runtime) orphanCgroup(id string) (uint64, string) {
 	buf := make([]byte, 4096)
 	n, err := unix.Getxattr(r.dir(id), cgroupXattr, buf)
 	if err != nil {
-		return ""
+		return 0, ""
 	}
-	return string(buf[:n])
+	ino, path, ok := strings.Cut(string(buf[:n]), " ")
+	v, err := strconv.ParseUint(ino, 10, 64)
+	if !ok || err != nil || !strings.HasPrefix(path, "/") {
+		return 0, ""
+	}
+	return v, path
 }

@@ -302,3 +302,55 @@ func TestProcessScheduling(t *testing.T) {
 		t.Fatalf("SCHED_FIFO in a user namespace: exit %d %s", r.code, r.stderr)
 	}
 }
+
+// Containers under one root never share or nest cgroups: deleting one
+// kills its cgroup's whole subtree. And delete leaves alone a cgroup that
+// is no longer the one create made (removed and made again by someone
+// else), with whatever runs in it.
+func TestCgroupsAreNeverShared(t *testing.T) {
+	e := newEnv(t)
+	path := "/trustbox/e2e-own-" + strconv.Itoa(os.Getpid())
+	a := e.bundle([]string{"sleep", "1000"}, func(s *specs.Spec) { s.Linux.CgroupsPath = path })
+	e.must("run", "-d", "--bundle", a, "e2e-own-a")
+	defer e.run("delete", "-f", "e2e-own-a")
+	for _, p := range []string{path, path + "/child", "/trustbox"} {
+		b := e.bundle([]string{"true"}, func(s *specs.Spec) { s.Linux.CgroupsPath = p })
+		if r := e.runIn(b, nil, "run", "e2e-own-b"); r.code == 0 || !strings.Contains(r.stderr, "e2e-own-a") {
+			t.Fatalf("cgroupsPath %s next to e2e-own-a's %s: exit %d %s", p, path, r.code, r.stderr)
+		}
+	}
+
+	// A stopped container whose cgroup someone else made again.
+	k := e.bundle([]string{"true"}, func(s *specs.Spec) { s.Linux.CgroupsPath = path + "-k" })
+	e.must("run", "--keep", "--bundle", k, "e2e-own-k")
+	cg, err := cgroups.New(path + "-k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cg.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+	if err := cg.Create(); err != nil {
+		t.Fatal(err)
+	}
+	other := exec.Command("sleep", "1000")
+	if err := other.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { other.Process.Kill(); other.Wait() }()
+	for _, dir := range cg.Dirs {
+		if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(strconv.Itoa(other.Process.Pid)), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.must("delete", "e2e-own-k")
+	if err := other.Process.Signal(unix.Signal(0)); err != nil {
+		t.Fatalf("delete killed a process of a cgroup the container no longer owned: %v", err)
+	}
+	for _, dir := range cg.Dirs { // move it out so the cgroup can go
+		os.WriteFile(filepath.Join(filepath.Dir(filepath.Dir(dir)), "cgroup.procs"), []byte(strconv.Itoa(other.Process.Pid)), 0)
+	}
+	if err := cg.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -270,3 +270,74 @@ func TestManyDevices(t *testing.T) {
 		t.Fatalf("exit %d, %q devices: %s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// An id-mapped bind, made by the runtime as host root, is a one-way slave
+// like every other bind, also when the mount is of type rbind (all its
+// submounts) or asks for shared propagation: a mount a createContainer hook
+// makes over it, or over a submount, never reaches the host.
+func TestIdmappedBindStaysInside(t *testing.T) {
+	e := newEnv(t)
+	shared := t.TempDir()
+	if err := unix.Mount("tmpfs", shared, "tmpfs", 0, "mode=755"); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Unmount(shared, unix.MNT_DETACH)
+	sub := filepath.Join(shared, "sub")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mount("tmpfs", sub, "tmpfs", 0, "mode=755"); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mount("", shared, "", unix.MS_SHARED|unix.MS_REC, ""); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{filepath.Join(shared, "x"), filepath.Join(sub, "y")} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := []specs.LinuxIDMapping{{ContainerID: 0, HostID: spec.DefaultMapping, Size: 65536}}
+	for _, c := range []struct {
+		name, typ string
+		opts      []string
+		over      string // inside the mount
+	}{
+		{"rbind type", "rbind", nil, "sub/y"},
+		{"rshared", "bind", []string{"rbind", "rshared"}, "x"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			b := e.bundle([]string{"true"}, func(s *specs.Spec) {
+				s.Mounts = append(s.Mounts, specs.Mount{Destination: "/vol", Source: shared, Type: c.typ, Options: c.opts, UIDMappings: m, GIDMappings: m})
+			})
+			s := readSpec(t, b)
+			rootfs := filepath.Join(b, "rootfs")
+			s.Hooks = &specs.Hooks{CreateContainer: []specs.Hook{{Path: "/bin/busybox",
+				Args: []string{"busybox", "mount", "-t", "tmpfs", "inside", filepath.Join(rootfs, "vol", c.over)}}}}
+			writeSpec(t, b, s)
+			if r := e.runIn(b, nil, "run", "e2e-idmap-prop"); r.code != 0 {
+				t.Fatalf("exit %d: %s", r.code, r.stderr)
+			}
+			mi, err := os.ReadFile("/proc/self/mountinfo")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if target := " " + filepath.Join(shared, c.over) + " "; strings.Contains(string(mi), target) {
+				t.Fatalf("the container's mount over %s reached the host:\n%s", c.over, mi)
+			}
+		})
+	}
+}
+
+// A fifo device is made afresh inside a user namespace too, never bound
+// from the host (a host fifo would be a channel out).
+func TestFifoDeviceIsFresh(t *testing.T) {
+	e := newEnv(t)
+	b := e.bundle([]string{"sh", "-c", "test -p /dev/myfifo && stat -c %i /dev/myfifo"}, func(s *specs.Spec) {
+		s.Linux.Devices = append(s.Linux.Devices, specs.LinuxDevice{Path: "/dev/myfifo", Type: "p"})
+	})
+	r := e.runIn(b, nil, "run", "e2e-fifo")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+}

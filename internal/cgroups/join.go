@@ -1,6 +1,7 @@
 package cgroups
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -34,6 +35,9 @@ func (m *Manager) RefuseShared() error {
 // the container's clean-up would kill its whole subtree.
 func refuseShared(dir string) error {
 	return filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil && p != dir && errors.Is(err, os.ErrNotExist) {
+			return nil // a child cgroup removed meanwhile
+		}
 		if err != nil {
 			return fmt.Errorf("list cgroup %s: %w", p, err)
 		}
@@ -41,6 +45,9 @@ func refuseShared(dir string) error {
 			return nil
 		}
 		pids, err := procs(p)
+		if err != nil && p != dir && errors.Is(err, os.ErrNotExist) {
+			return filepath.SkipDir
+		}
 		if err != nil {
 			return err
 		}

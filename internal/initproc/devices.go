@@ -46,7 +46,7 @@ func createDevice(root *os.File, d specs.LinuxDevice, userns bool) error {
 	}
 	defer parent.Close()
 	name := path.Base(d.Path)
-	if userns {
+	if userns && d.Type != "p" { // a fifo is made afresh, never the host's
 		f, err := pathrs.CreateFile(root, d.Path)
 		if err != nil {
 			return err

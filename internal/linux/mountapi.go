@@ -82,13 +82,14 @@ func NewFS(fstype, source string, opts map[string]string, flagOpts []string, att
 
 // DeviceTree returns a detached bind of the host's device node at path,
 // made a one-way slave so mounts over it never travel back to the host,
-// after checking it is the node asked for: typ "c" or "u" a character
-// device, "b" a block device, each with that major:minor, "p" a fifo. The
-// path is resolved without following any symlink. Without the check, a
-// "device" would bind any host file into the container, read as whoever
-// makes the bind.
+// after checking, on the opened file, that it is the node asked for: typ
+// "c" or "u" a character device, "b" a block device, each with that
+// major:minor (a fifo is made afresh, never bound: see initproc). Symlinks
+// such as /dev/disk/by-id/* are followed, magic links (/dev/fd/*) are not.
+// Without the check, a "device" would bind any host file into the
+// container, read as whoever makes the bind.
 func DeviceTree(path, typ string, major, minor int64) (*os.File, error) {
-	f, err := Openat2(unix.AT_FDCWD, path, unix.O_PATH|unix.O_NOFOLLOW, unix.RESOLVE_NO_SYMLINKS|unix.RESOLVE_NO_MAGICLINKS)
+	f, err := Openat2(unix.AT_FDCWD, path, unix.O_PATH, unix.RESOLVE_NO_MAGICLINKS)
 	if err != nil {
 		return nil, fmt.Errorf("host device %s: %w", path, err)
 	}
@@ -97,11 +98,9 @@ func DeviceTree(path, typ string, major, minor int64) (*os.File, error) {
 	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
 		return nil, fmt.Errorf("host device %s: %w", path, err)
 	}
-	want := map[string]uint32{"c": unix.S_IFCHR, "u": unix.S_IFCHR, "b": unix.S_IFBLK, "p": unix.S_IFIFO}[typ]
-	ok := want != 0 && st.Mode&unix.S_IFMT == want
-	if ok && want != unix.S_IFIFO {
-		ok = int64(unix.Major(st.Rdev)) == major && int64(unix.Minor(st.Rdev)) == minor
-	}
+	want := map[string]uint32{"c": unix.S_IFCHR, "u": unix.S_IFCHR, "b": unix.S_IFBLK}[typ]
+	ok := want != 0 && st.Mode&unix.S_IFMT == want &&
+		int64(unix.Major(st.Rdev)) == major && int64(unix.Minor(st.Rdev)) == minor
 	if !ok {
 		return nil, fmt.Errorf("host device %s is not the %s %d:%d node the config names", path, typ, major, minor)
 	}

@@ -299,17 +299,21 @@ func (r *Runtime) newCgroup(st *State, s *specs.Spec) (*cgroups.Manager, error) 
 	if err := cg.Check(s.Linux.Resources); err != nil {
 		return nil, err
 	}
+	if other := r.cgroupOverlap(st.ID, cg.Path); other != "" {
+		return nil, fmt.Errorf("linux.cgroupsPath: %s overlaps the cgroup of container %s: containers never share or nest cgroups (deleting one would kill the other)", cg.Path, other)
+	}
 	// Before anything is created: the clean-up of a failed create kills
 	// whatever is in the cgroup, which must never be someone else's.
 	if err := cg.RefuseShared(); err != nil {
 		return nil, fmt.Errorf("linux.cgroupsPath: %w", err)
 	}
+	// Named on the state dir, then with its identity once made: other
+	// creates see it, and `delete` kills only in this very cgroup, also
+	// when we are killed before the first save.
+	r.markCgroup(st.ID, cg)
 	if err := cg.CreateV2(); err != nil {
 		return nil, fmt.Errorf("linux.cgroupsPath: %w", err)
 	}
-	// Named on the state dir with its identity: `delete --force` finds it
-	// there if we are killed before the first save, and kills only in
-	// this very cgroup.
 	r.markCgroup(st.ID, cg)
 	st.CgroupPath, st.CgroupDirs = cg.Path, cg.Dirs
 	return cg, nil

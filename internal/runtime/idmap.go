@@ -62,26 +62,30 @@ func idmappedBind(m specs.Mount) (*os.File, error) {
 		return nil, err
 	}
 	defer userns.Close()
-	tree, err := linux.CloneTree(unix.AT_FDCWD, m.Source, opts.Recursive || m.Type == "rbind")
+	recursive := opts.Recursive || m.Type == "rbind"
+	tree, err := linux.CloneTree(unix.AT_FDCWD, m.Source, recursive)
 	if err != nil {
 		return nil, err
 	}
 	flags := uint(unix.AT_EMPTY_PATH)
-	if opts.Recursive {
+	if recursive { // every mount of the clone, as init's own binds
 		flags |= unix.AT_RECURSIVE
 	}
-	// A one-way slave unless the mount asks for a propagation of its own
-	// (init attaches this tree as it is): mounts over it must not travel
-	// back to the host by default.
-	prop := uint64(unix.MS_SLAVE)
-	if opts.Propagation != 0 {
-		prop = uint64(opts.Propagation &^ unix.MS_REC)
-	}
+	// A one-way slave first, as init's own clones are (it makes / rslave
+	// before it binds): a clone of a shared host mount is the host's peer,
+	// and a mount over it would travel back to the host. A propagation the
+	// mount asks for is set on top, as init does for its binds.
 	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_IDMAP | opts.Attr, Attr_clr: opts.ClearAttr &^ unix.MOUNT_ATTR_RDONLY,
-		Propagation: prop, Userns_fd: uint64(userns.Fd())}
+		Propagation: unix.MS_SLAVE, Userns_fd: uint64(userns.Fd())}
 	if err := unix.MountSetattr(int(tree.Fd()), "", flags, &attr); err != nil {
 		tree.Close()
 		return nil, fmt.Errorf("id-mapped mount of %s: %w (the filesystem may not support id-mapped mounts)", m.Source, err)
+	}
+	if opts.Propagation != 0 {
+		if err := linux.SetAttr(tree, 0, 0, uint64(opts.Propagation&^unix.MS_REC), opts.Propagation&unix.MS_REC != 0); err != nil {
+			tree.Close()
+			return nil, fmt.Errorf("id-mapped mount of %s: %w", m.Source, err)
+		}
 	}
 	return tree, nil
 }

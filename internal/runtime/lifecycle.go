@@ -161,7 +161,7 @@ func (r *Runtime) Delete(id string, force bool) error {
 // but only while that cgroup is the one create made (same identity) and no
 // other container here names it; otherwise it is left alone.
 func (r *Runtime) deleteOrphan(id string) error {
-	if ino, path := r.orphanCgroup(id); path != "" && !r.cgroupInUse(id, path) {
+	if ino, path := r.markedCgroup(id); path != "" && ino != 0 && r.cgroupOverlap(id, path) == "" {
 		if cg, err := cgroups.New(path); err == nil && cg.Identity() == ino {
 			_ = cg.Signal(unix.SIGKILL)
 			waitEmpty(cg)
@@ -175,17 +175,6 @@ func (r *Runtime) deleteOrphan(id string) error {
 	}
 	r.audit("delete", id, map[string]any{"force": true, "orphan": true})
 	return nil
-}
-
-// cgroupInUse says whether a container other than id names cgroup path.
-func (r *Runtime) cgroupInUse(id, path string) bool {
-	all, _ := r.List()
-	for _, st := range all {
-		if st.ID != id && st.CgroupPath == path {
-			return true
-		}
-	}
-	return false
 }
 
 // DeleteExited removes the container whose init this process (run) has
@@ -209,15 +198,21 @@ func (r *Runtime) delete(st *State, force bool) error {
 	if st.Status != specs.StateStopped && st.Status != specs.StateCreated && !force {
 		return fmt.Errorf("container %s is %s: stop it first or use --force", id, st.Status)
 	}
+	if st.Status != specs.StateStopped {
+		_ = signalInit(st, unix.SIGKILL) // by pidfd, after the start-time check
+	}
 	cg, err := r.cgroup(st)
+	if err == nil && !r.ownCgroup(id, st.CgroupPath, cg) {
+		// Someone else's now (made again at the path, or overlapping
+		// another container's): leave it and what runs in it alone.
+		r.audit("cgroup-left", id, map[string]any{"cgroup": st.CgroupPath})
+		err = errors.New("not this container's cgroup")
+	}
 	if err == nil {
 		if st.Status == "paused" {
 			_ = cg.Thaw()
 		}
 		_ = cg.Signal(unix.SIGKILL)
-		if st.Status != specs.StateStopped {
-			_ = signalInit(st, unix.SIGKILL)
-		}
 		waitEmpty(cg)
 		if err := cg.Destroy(); err != nil {
 			return err

@@ -33,7 +33,7 @@ func TestDeleteForceFindsOrphanCgroup(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.markCgroup(id, cg)
-	if ino, got := r.orphanCgroup(id); got != path || ino == 0 {
+	if ino, got := r.markedCgroup(id); got != path || ino == 0 {
 		t.Skipf("the state root's filesystem keeps no trusted xattrs (%q): nothing to recover from", got)
 	}
 	defer cg.Destroy()
@@ -88,7 +88,7 @@ func TestDeleteForceSparesAnotherCgroup(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.markCgroup(id, cg)
-	if _, got := r.orphanCgroup(id); got != path {
+	if _, got := r.markedCgroup(id); got != path {
 		t.Skip("the state root's filesystem keeps no trusted xattrs")
 	}
 	if err := cg.Destroy(); err != nil {

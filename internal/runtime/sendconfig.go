@@ -141,6 +141,9 @@ func (ip *initProc) premadeBinds(cfg *config.Init, reserved int) ([]*os.File, er
 	}
 	if cfg.UserNS {
 		for _, d := range spec.Devices(cfg.Spec) {
+			if d.Type == "p" {
+				continue // init makes a fresh fifo
+			}
 			if len(out)+reserved >= maxPassedFds {
 				break // init binds the rest itself
 			}

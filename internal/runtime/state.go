@@ -202,6 +202,14 @@ func (r *Runtime) lock(id string) (func(), error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("lock container %s: %w", id, err)
 	}
+	// The directory may have been removed (a failed create) and made again
+	// (a new create of the same ID) while we waited: the lock is only the
+	// container's if it is still the directory at the path.
+	var held, now unix.Stat_t
+	if unix.Fstat(fd, &held) != nil || unix.Stat(r.dir(id), &now) != nil || held.Dev != now.Dev || held.Ino != now.Ino {
+		unix.Close(fd)
+		return nil, fmt.Errorf("container %s: %w", id, ErrNotExist)
+	}
 	return func() { unix.Close(fd) }, nil
 }
 
@@ -212,24 +220,21 @@ func (r *Runtime) audit(event, id string, fields map[string]any) {
 }
 
 // cgroupXattr names, on a container's state dir, its cgroupsPath and the
-// identity of the cgroup create made there, until the state is gone:
-// `delete --force` reads it when the runtime was killed before saving
-// state.json.
+// identity (an inode) of the cgroup create made there, for as long as the
+// state exists: other creates read it to refuse a cgroup that overlaps
+// this one, and delete reads it to touch only this very cgroup (also when
+// create was killed before saving state.json).
 const cgroupXattr = "trusted.trustbox.cgroup"
 
-// markCgroup records the cgroup once create has made it (called again when
-// the v1 part exists, on a host whose tracking hierarchy is v1); on a
-// filesystem without xattrs it does nothing (the first save names it soon
-// after).
+// markCgroup records the container's cgroup path, with its identity once
+// it exists (0 before); on a filesystem without xattrs it does nothing.
 func (r *Runtime) markCgroup(id string, cg *cgroups.Manager) {
-	if ino := cg.Identity(); ino != 0 {
-		_ = unix.Setxattr(r.dir(id), cgroupXattr, []byte(strconv.FormatUint(ino, 10)+" "+cg.Path), 0)
-	}
+	_ = unix.Setxattr(r.dir(id), cgroupXattr, []byte(strconv.FormatUint(cg.Identity(), 10)+" "+cg.Path), 0)
 }
 
-// orphanCgroup returns the cgroup marked on a state dir that has no
-// readable state.json, and the identity it had (0, "" if none).
-func (r *Runtime) orphanCgroup(id string) (uint64, string) {
+// markedCgroup returns what markCgroup recorded on a state dir: the
+// identity (0 if unknown) and the path ("" if nothing).
+func (r *Runtime) markedCgroup(id string) (uint64, string) {
 	buf := make([]byte, 4096)
 	n, err := unix.Getxattr(r.dir(id), cgroupXattr, buf)
 	if err != nil {
@@ -241,4 +246,38 @@ func (r *Runtime) orphanCgroup(id string) (uint64, string) {
 		return 0, ""
 	}
 	return v, path
+}
+
+// cgroupOverlap returns the container, other than id, whose cgroup is
+// path, or contains it, or lies inside it ("" if none): killing one would
+// kill the other (cgroup.kill takes the subtree), so containers under one
+// root never share or nest cgroups.
+func (r *Runtime) cgroupOverlap(id, path string) string {
+	ents, _ := os.ReadDir(r.Root)
+	for _, e := range ents {
+		if !e.IsDir() || e.Name() == id || CheckID(e.Name()) != nil {
+			continue
+		}
+		if _, other := r.markedCgroup(e.Name()); other != "" && nested(path, other) {
+			return e.Name()
+		}
+	}
+	return ""
+}
+
+// nested says whether cgroup paths a and b are the same or one holds the other.
+func nested(a, b string) bool {
+	a, b = filepath.Clean(a), filepath.Clean(b)
+	return a == b || strings.HasPrefix(a, b+"/") || strings.HasPrefix(b, a+"/") || a == "/" || b == "/"
+}
+
+// ownCgroup says whether delete may kill in and remove st's cgroup: no
+// other container's overlaps it, and it is still the one create made
+// (same identity) when the identity is known.
+func (r *Runtime) ownCgroup(id, path string, cg *cgroups.Manager) bool {
+	if r.cgroupOverlap(id, path) != "" {
+		return false
+	}
+	ino, marked := r.markedCgroup(id)
+	return marked == "" || ino == 0 || cg.Identity() == ino
 }

@@ -359,8 +359,14 @@ func TestHalfCreatedContainerIsNotJoinable(t *testing.T) {
 	if err := json.Unmarshal([]byte(e.must("ps", "--format", "json", "e2e-half")), &pids); err != nil || len(pids) != 1 {
 		t.Fatalf("init during create: %v %v", pids, err)
 	}
+	if st := e.state("e2e-half"); st.Status != "creating" || st.Pid != 0 {
+		t.Errorf("state during create: %s, pid %d; want creating, no pid yet", st.Status, st.Pid)
+	}
 	if r := e.run("exec", "e2e-half", "ls", "/"); r.code == 0 {
 		t.Fatalf("exec into a container being created ran: %s", r.stdout)
+	}
+	if r := e.run("kill", "e2e-half", "KILL"); r.code == 0 || !strings.Contains(r.stderr, "creating") {
+		t.Errorf("kill of a container being created: exit %d %s", r.code, r.stderr)
 	}
 	joiner := e.bundle([]string{"ls", "/"}, func(s *specs.Spec) {
 		for i, n := range s.Linux.Namespaces {

@@ -26,7 +26,7 @@ func (r *Runtime) Start(id string) error {
 		return err
 	}
 	defer unlock()
-	st, err := r.Load(id)
+	st, err := r.loadLocked(id)
 	if err != nil {
 		return err
 	}
@@ -111,8 +111,8 @@ func (r *Runtime) Kill(id string, sig unix.Signal, all bool) error {
 		}
 		return cg.Signal(sig)
 	}
-	if st.Status == specs.StateStopped {
-		return fmt.Errorf("container %s is not running", id)
+	if st.Status == specs.StateStopped || st.Status == specs.StateCreating {
+		return fmt.Errorf("container %s is %s, not running", id, st.Status)
 	}
 	return signalInit(st, sig)
 }
@@ -146,7 +146,7 @@ func (r *Runtime) Delete(id string, force bool) error {
 		return err
 	}
 	defer unlock()
-	st, err := r.Load(id)
+	st, err := r.loadLocked(id)
 	if err != nil {
 		if force {
 			return r.deleteOrphan(id)

@@ -87,7 +87,13 @@ func (r *Runtime) dir(id string) string { return filepath.Join(r.Root, id) }
 var ErrNotExist = errors.New("container does not exist")
 
 // Load reads a container's state and refreshes its status from the kernel.
-func (r *Runtime) Load(id string) (*State, error) {
+func (r *Runtime) Load(id string) (*State, error) { return r.load(id, false) }
+
+// loadLocked is Load for a caller that holds the container's lock: a
+// container saved as creating is then one whose create died (stopped).
+func (r *Runtime) loadLocked(id string) (*State, error) { return r.load(id, true) }
+
+func (r *Runtime) load(id string, locked bool) (*State, error) {
 	if err := CheckID(id); err != nil {
 		return nil, err
 	}
@@ -102,8 +108,23 @@ func (r *Runtime) Load(id string) (*State, error) {
 	if err := json.Unmarshal(data, &st); err != nil {
 		return nil, fmt.Errorf("container %s: corrupt state.json: %w", id, err)
 	}
+	if st.Pid <= 0 && st.Status == specs.StateCreating && !locked && r.locked(id) {
+		// Saved before init was set up, and create still holds the lock.
+		return &st, nil
+	}
 	st.Status = r.status(&st)
 	return &st, nil
+}
+
+// locked says whether someone holds the container's lock (create does
+// from the state dir's making until the container is created).
+func (r *Runtime) locked(id string) bool {
+	fd, err := unix.Open(r.dir(id), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd)
+	return unix.Flock(fd, unix.LOCK_SH|unix.LOCK_NB) == unix.EWOULDBLOCK
 }
 
 func (r *Runtime) save(st *State) error {

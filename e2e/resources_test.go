@@ -343,6 +343,9 @@ func TestCgroupsAreNeverShared(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if r := e.run("kill", "--all", "e2e-own-k", "KILL"); r.code == 0 || !strings.Contains(r.stderr, "no longer") {
+		t.Errorf("kill --all into a cgroup the container no longer owns: exit %d %s", r.code, r.stderr)
+	}
 	e.must("delete", "e2e-own-k")
 	if err := other.Process.Signal(unix.Signal(0)); err != nil {
 		t.Fatalf("delete killed a process of a cgroup the container no longer owned: %v", err)
@@ -352,5 +355,32 @@ func TestCgroupsAreNeverShared(t *testing.T) {
 	}
 	if err := cg.Destroy(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Two creates given one cgroupsPath at the same moment: one gets it, the
+// other is refused, every time (the check and the claim are one step).
+func TestConcurrentCreatesOneCgroup(t *testing.T) {
+	e := newEnv(t)
+	path := "/trustbox/e2e-race-" + strconv.Itoa(os.Getpid())
+	b := e.bundle([]string{"sleep", "1000"}, func(s *specs.Spec) { s.Linux.CgroupsPath = path })
+	for i := 0; i < 10; i++ {
+		ids := []string{fmt.Sprintf("e2e-race-a%d", i), fmt.Sprintf("e2e-race-b%d", i)}
+		codes := make(chan int, 2)
+		for _, id := range ids {
+			go func(id string) { codes <- e.run("create", "--bundle", b, id).code }(id)
+		}
+		ok := 0
+		for range ids {
+			if <-codes == 0 {
+				ok++
+			}
+		}
+		for _, id := range ids {
+			e.run("delete", "--force", id)
+		}
+		if ok != 1 {
+			t.Fatalf("round %d: %d of two concurrent creates got cgroup %s", i, ok, path)
+		}
 	}
 }

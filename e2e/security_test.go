@@ -116,6 +116,9 @@ func TestBaselineRefusals(t *testing.T) {
 		{"/dev/mem", func(s *specs.Spec) {
 			s.Linux.Devices = append(s.Linux.Devices, specs.LinuxDevice{Path: "/dev/mem", Type: "c", Major: 1, Minor: 1})
 		}, []string{"linux.devices[0]", "R-TRUST-5"}},
+		{"/dev/mem by its numbers", func(s *specs.Spec) {
+			s.Linux.Devices = append(s.Linux.Devices, specs.LinuxDevice{Path: "/dev/char/1:1", Type: "c", Major: 1, Minor: 1})
+		}, []string{"linux.devices[0]", "R-TRUST-5"}},
 		{"all devices", func(s *specs.Spec) {
 			s.Linux.Resources.Devices = []specs.LinuxDeviceCgroup{{Allow: true, Access: "rwm"}}
 		}, []string{"linux.resources.devices[0]", "R-TRUST-5"}},

@@ -202,7 +202,7 @@ func (b *Baseline) devices(s *specs.Spec) []Decision {
 	}
 	var ds []Decision
 	for i, d := range s.Linux.Devices {
-		if slices.Contains(b.ForbiddenDevices, filepath.Clean(d.Path)) {
+		if slices.Contains(b.ForbiddenDevices, filepath.Clean(d.Path)) || forbiddenNode(d) {
 			ds = append(ds, Decision{Refused, fmt.Sprintf("linux.devices[%d]", i), "R-TRUST-5", d.Path + " gives access to the host kernel"})
 		}
 	}
@@ -215,6 +215,16 @@ func (b *Baseline) devices(s *specs.Spec) []Decision {
 		}
 	}
 	return ds
+}
+
+// forbiddenNode: the character devices behind /dev/mem, /dev/kmem,
+// /dev/port and /dev/kmsg, by number, so another path (/dev/char/1:1, a
+// node of any name) does not get them in.
+func forbiddenNode(d specs.LinuxDevice) bool {
+	if d.Type != "c" && d.Type != "u" {
+		return false
+	}
+	return d.Major == 1 && (d.Minor == 1 || d.Minor == 2 || d.Minor == 4 || d.Minor == 11)
 }
 
 func (b *Baseline) userNamespace(s *specs.Spec) []Decision {

@@ -166,7 +166,8 @@ func (r *Runtime) Create(o CreateOptions) (c *Container, err error) {
 	// read instead of finding a container half made.
 	unlock, err := r.lock(o.ID)
 	if err != nil {
-		os.Remove(r.dir(o.ID))
+		// Not removed: if the lock failed because the directory was
+		// replaced meanwhile, the one at the path is someone else's.
 		return nil, err
 	}
 	keepLock := false // Overlap hands the lock to StartCreated
@@ -208,8 +209,7 @@ func (r *Runtime) Create(o CreateOptions) (c *Container, err error) {
 		if err := r.setupCgroup(cg, b.Spec); err != nil {
 			return err
 		}
-		r.markCgroup(st.ID, cg) // on a v1-only host, the tracking hierarchy exists now
-		return nil
+		return r.markCgroup(st.ID, cg) // on a v1-only host, the tracking hierarchy exists now
 	}, func() error {
 		if err := cg.Set(&specs.LinuxResources{Devices: b.Spec.Linux.Resources.Devices}); err != nil {
 			return fmt.Errorf("linux.resources: %w", err)
@@ -299,22 +299,36 @@ func (r *Runtime) newCgroup(st *State, s *specs.Spec) (*cgroups.Manager, error) 
 	if err := cg.Check(s.Linux.Resources); err != nil {
 		return nil, err
 	}
+	// The check and the claim are one step for every create under this
+	// root: two creates given one cgroupsPath at once must not both pass.
+	release, err := r.lockCgroups()
+	if err != nil {
+		return nil, err
+	}
 	if other := r.cgroupOverlap(st.ID, cg.Path); other != "" {
+		release()
 		return nil, fmt.Errorf("linux.cgroupsPath: %s overlaps the cgroup of container %s: containers never share or nest cgroups (deleting one would kill the other)", cg.Path, other)
 	}
 	// Before anything is created: the clean-up of a failed create kills
 	// whatever is in the cgroup, which must never be someone else's.
 	if err := cg.RefuseShared(); err != nil {
+		release()
 		return nil, fmt.Errorf("linux.cgroupsPath: %w", err)
 	}
 	// Named on the state dir, then with its identity once made: other
 	// creates see it, and `delete` kills only in this very cgroup, also
 	// when we are killed before the first save.
-	r.markCgroup(st.ID, cg)
+	err = r.markCgroup(st.ID, cg)
+	release()
+	if err != nil {
+		return nil, err
+	}
 	if err := cg.CreateV2(); err != nil {
 		return nil, fmt.Errorf("linux.cgroupsPath: %w", err)
 	}
-	r.markCgroup(st.ID, cg)
+	if err := r.markCgroup(st.ID, cg); err != nil {
+		return nil, err
+	}
 	st.CgroupPath, st.CgroupDirs = cg.Path, cg.Dirs
 	return cg, nil
 }

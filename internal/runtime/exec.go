@@ -189,7 +189,7 @@ func (x *execProc) start(nsfds []*os.File, names []string) (int, error) {
 	}
 	env := []string{nsenter.EnvSync + "=3", nsenter.EnvNS + "=" + strings.Join(list, ","),
 		"_TRUSTBOX_PRESERVE_FDS=" + strconv.Itoa(x.o.PreserveFds)}
-	cg, err := x.r.cgroup(x.st)
+	cg, err := x.r.ownedCgroup(x.st)
 	var join *cgroups.Join
 	if err == nil {
 		join, err = cg.OpenJoin()

@@ -67,16 +67,21 @@ func idmappedBind(m specs.Mount) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A one-way slave first, every mount of the clone, as init's own
+	// clones are (it makes / rslave before it binds): a clone of a shared
+	// host mount is the host's peer, and a mount over it would travel back
+	// to the host. A propagation the mount asks for is set on top, as init
+	// does for its binds.
+	if err := linux.SetAttr(tree, 0, 0, unix.MS_SLAVE, recursive); err != nil {
+		tree.Close()
+		return nil, fmt.Errorf("id-mapped mount of %s: %w", m.Source, err)
+	}
 	flags := uint(unix.AT_EMPTY_PATH)
-	if recursive { // every mount of the clone, as init's own binds
+	if opts.Recursive { // the mapping and attributes: recursive only as asked (rbind option)
 		flags |= unix.AT_RECURSIVE
 	}
-	// A one-way slave first, as init's own clones are (it makes / rslave
-	// before it binds): a clone of a shared host mount is the host's peer,
-	// and a mount over it would travel back to the host. A propagation the
-	// mount asks for is set on top, as init does for its binds.
 	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_IDMAP | opts.Attr, Attr_clr: opts.ClearAttr &^ unix.MOUNT_ATTR_RDONLY,
-		Propagation: unix.MS_SLAVE, Userns_fd: uint64(userns.Fd())}
+		Userns_fd: uint64(userns.Fd())}
 	if err := unix.MountSetattr(int(tree.Fd()), "", flags, &attr); err != nil {
 		tree.Close()
 		return nil, fmt.Errorf("id-mapped mount of %s: %w (the filesystem may not support id-mapped mounts)", m.Source, err)

@@ -97,6 +97,20 @@ func (r *Runtime) started(st *State) error {
 	return runHostHooks(st.Spec.Hooks, "poststart", marshal(st.State))
 }
 
+// ownedCgroup is the container's cgroup for what acts on the processes in
+// it (kill --all, pause, update, exec): refused when the cgroup at the path
+// is no longer the one the container was created in.
+func (r *Runtime) ownedCgroup(st *State) (*cgroups.Manager, error) {
+	cg, err := r.cgroup(st)
+	if err != nil {
+		return nil, err
+	}
+	if !r.ownCgroup(st.ID, st.CgroupPath, cg) {
+		return nil, fmt.Errorf("container %s: the cgroup at %s is no longer the one it was created in", st.ID, st.CgroupPath)
+	}
+	return cg, nil
+}
+
 // Kill sends sig to the container's init, or to every process with all.
 func (r *Runtime) Kill(id string, sig unix.Signal, all bool) error {
 	st, err := r.Load(id)
@@ -105,7 +119,7 @@ func (r *Runtime) Kill(id string, sig unix.Signal, all bool) error {
 	}
 	r.audit("kill", id, map[string]any{"signal": int(sig), "all": all})
 	if all {
-		cg, err := r.cgroup(st)
+		cg, err := r.ownedCgroup(st)
 		if err != nil {
 			return err
 		}
@@ -277,7 +291,7 @@ func (r *Runtime) freeze(id string, on bool) error {
 	if st.Status != want {
 		return fmt.Errorf("container %s is %s, not %s", id, st.Status, want)
 	}
-	cg, err := r.cgroup(st)
+	cg, err := r.ownedCgroup(st)
 	if err != nil {
 		return err
 	}
@@ -297,7 +311,7 @@ func (r *Runtime) Update(id string, res *specs.LinuxResources) error {
 	if err != nil {
 		return err
 	}
-	cg, err := r.cgroup(st)
+	cg, err := r.ownedCgroup(st)
 	if err != nil {
 		return err
 	}

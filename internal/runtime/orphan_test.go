@@ -127,3 +127,34 @@ func TestDeleteForceSparesAnotherCgroup(t *testing.T) {
 		os.WriteFile(filepath.Join(filepath.Dir(filepath.Dir(dir)), "cgroup.procs"), []byte(strconv.Itoa(other.Process.Pid)), 0)
 	}
 }
+
+// On a state root without trusted xattrs (ramfs), the cgroup record goes
+// to a file in the state dir and reads back the same.
+func TestCgroupMarkWithoutXattrs(t *testing.T) {
+	testutil.RequiresRoot(t)
+	root := t.TempDir()
+	if err := syscall.Mount("ramfs", root, "ramfs", 0, ""); err != nil {
+		t.Skipf("no ramfs: %v", err)
+	}
+	defer syscall.Unmount(root, syscall.MNT_DETACH)
+	r := &Runtime{Root: root}
+	if err := os.Mkdir(r.dir("m"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cg, err := cgroups.New("/trustbox-test/mark")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.markCgroup("m", cg); err != nil {
+		t.Fatal(err)
+	}
+	if ino, path := r.markedCgroup("m"); path != "/trustbox-test/mark" || ino != 0 {
+		t.Fatalf("read back %d %q", ino, path)
+	}
+	if _, err := os.Stat(filepath.Join(r.dir("m"), cgroupMarkFile)); err != nil {
+		t.Fatalf("no record file: %v", err)
+	}
+	if other := r.cgroupOverlap("n", "/trustbox-test/mark/sub"); other != "m" {
+		t.Fatalf("overlap with the file record: %q", other)
+	}
+}

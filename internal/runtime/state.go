@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/trustbox/trustbox/internal/cgroups"
+	"github.com/trustbox/trustbox/internal/linux"
 )
 
 // State is what trustbox keeps about one container (state.json, mode 0600).
@@ -244,13 +245,34 @@ func (r *Runtime) audit(event, id string, fields map[string]any) {
 // identity (an inode) of the cgroup create made there, for as long as the
 // state exists: other creates read it to refuse a cgroup that overlaps
 // this one, and delete reads it to touch only this very cgroup (also when
-// create was killed before saving state.json).
-const cgroupXattr = "trusted.trustbox.cgroup"
+// create was killed before saving state.json). Where the state root's
+// filesystem keeps no trusted xattrs (ramfs, a user namespace), the same
+// record goes to the file cgroupMarkFile in the state dir instead.
+const (
+	cgroupXattr    = "trusted.trustbox.cgroup"
+	cgroupMarkFile = "cgroup"
+)
 
 // markCgroup records the container's cgroup path, with its identity once
-// it exists (0 before); on a filesystem without xattrs it does nothing.
-func (r *Runtime) markCgroup(id string, cg *cgroups.Manager) {
-	_ = unix.Setxattr(r.dir(id), cgroupXattr, []byte(strconv.FormatUint(cg.Identity(), 10)+" "+cg.Path), 0)
+// it exists (0 before). A record that cannot be written fails the create:
+// without it, delete could not tell the cgroup is this container's.
+func (r *Runtime) markCgroup(id string, cg *cgroups.Manager) error {
+	rec := []byte(strconv.FormatUint(cg.Identity(), 10) + " " + cg.Path)
+	err := unix.Setxattr(r.dir(id), cgroupXattr, rec, 0)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, unix.EOPNOTSUPP) && !errors.Is(err, unix.EPERM) {
+		return fmt.Errorf("record the cgroup on %s: %w", r.dir(id), err)
+	}
+	tmp := filepath.Join(r.dir(id), "."+cgroupMarkFile+".tmp")
+	if err := os.WriteFile(tmp, rec, 0o600); err != nil {
+		return fmt.Errorf("record the cgroup: %w", err)
+	}
+	if err := os.Rename(tmp, filepath.Join(r.dir(id), cgroupMarkFile)); err != nil {
+		return fmt.Errorf("record the cgroup: %w", err)
+	}
+	return nil
 }
 
 // markedCgroup returns what markCgroup recorded on a state dir: the
@@ -259,7 +281,11 @@ func (r *Runtime) markedCgroup(id string) (uint64, string) {
 	buf := make([]byte, 4096)
 	n, err := unix.Getxattr(r.dir(id), cgroupXattr, buf)
 	if err != nil {
-		return 0, ""
+		b, ferr := os.ReadFile(filepath.Join(r.dir(id), cgroupMarkFile))
+		if ferr != nil {
+			return 0, ""
+		}
+		buf, n = b, len(b)
 	}
 	ino, path, ok := strings.Cut(string(buf[:n]), " ")
 	v, err := strconv.ParseUint(ino, 10, 64)
@@ -267,6 +293,19 @@ func (r *Runtime) markedCgroup(id string) (uint64, string) {
 		return 0, ""
 	}
 	return v, path
+}
+
+// lockCgroups takes the state root's lock for claiming a cgroup.
+func (r *Runtime) lockCgroups() (func(), error) {
+	fd, err := unix.Open(filepath.Join(r.Root, ".cgroups.lock"), unix.O_RDWR|unix.O_CREAT|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("lock the state root's cgroups: %w", err)
+	}
+	if err := linux.Retry(func() error { return unix.Flock(fd, unix.LOCK_EX) }); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("lock the state root's cgroups: %w", err)
+	}
+	return func() { unix.Close(fd) }, nil
 }
 
 // cgroupOverlap returns the container, other than id, whose cgroup is

@@ -384,3 +384,44 @@ func TestConcurrentCreatesOneCgroup(t *testing.T) {
 		}
 	}
 }
+
+// A container's cgroup may hold child cgroups (a delegated workload makes
+// them; here the test does): delete --force kills what runs in them and
+// removes them with the container's, deepest first.
+func TestDeleteRemovesChildCgroups(t *testing.T) {
+	e := newEnv(t)
+	b := e.bundle([]string{"sleep", "1000"})
+	e.must("run", "-d", "--bundle", b, "e2e-child-cg")
+	defer e.run("delete", "-f", "e2e-child-cg")
+	path := "/trustbox/e2e-child-cg"
+	cg, err := cgroups.New(path + "/sub/deeper")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cg.Create(); err != nil {
+		t.Fatal(err)
+	}
+	other := exec.Command("sleep", "1000")
+	if err := other.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { other.Process.Kill(); other.Wait() }()
+	for _, dir := range cg.Dirs {
+		if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(strconv.Itoa(other.Process.Pid)), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var pids []int
+	if err := json.Unmarshal([]byte(e.must("ps", "--format", "json", "e2e-child-cg")), &pids); err != nil || len(pids) != 2 {
+		t.Fatalf("ps with a process in a child cgroup: %v %v", pids, err)
+	}
+	e.must("delete", "--force", "e2e-child-cg")
+	if err := other.Wait(); err == nil {
+		t.Fatal("the process in the child cgroup survived delete")
+	}
+	for _, dir := range cg.Dirs {
+		if _, err := os.Stat(filepath.Dir(filepath.Dir(dir))); !os.IsNotExist(err) {
+			t.Errorf("cgroup %s left: %v", filepath.Dir(filepath.Dir(dir)), err)
+		}
+	}
+}

@@ -210,7 +210,29 @@ func (m *Manager) Contains(pid int) error {
 }
 
 // Pids lists the processes in the container's cgroup.
-func (m *Manager) Pids() ([]int, error) { return procs(m.trackingDir()) }
+func (m *Manager) Pids() ([]int, error) { return procsBelow(m.trackingDir()) }
+
+// procsBelow lists the processes in dir and in every cgroup below it (a
+// workload may make child cgroups where it is delegated them; they die and
+// go with the container's).
+func procsBelow(dir string) ([]int, error) {
+	var all []int
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil && p != dir && errors.Is(err, os.ErrNotExist) {
+			return nil // removed meanwhile
+		}
+		if err != nil || !d.IsDir() {
+			return err
+		}
+		pids, err := procs(p)
+		if err != nil && p != dir && errors.Is(err, os.ErrNotExist) {
+			return filepath.SkipDir
+		}
+		all = append(all, pids...)
+		return err
+	})
+	return all, err
+}
 
 // procs lists the processes in one cgroup directory.
 func procs(dir string) ([]int, error) {
@@ -280,11 +302,31 @@ func (m *Manager) Signal(sig unix.Signal) error {
 func (m *Manager) Destroy() error {
 	var errs []error
 	for _, dir := range m.Dirs {
-		if err := rmdirRetry(dir); err != nil {
+		if err := rmdirTree(dir); err != nil {
 			errs = append(errs, fmt.Errorf("remove cgroup %s: %w", dir, err))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// rmdirTree removes the cgroups below dir, deepest first, then dir: a
+// cgroup with a child cannot be removed.
+func rmdirTree(dir string) error {
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		if e.IsDir() {
+			if err := rmdirTree(filepath.Join(dir, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	return rmdirRetry(dir)
 }
 
 func rmdirRetry(dir string) error {

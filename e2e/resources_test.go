@@ -239,7 +239,7 @@ func TestSharedCgroupRefused(t *testing.T) {
 	}
 	b := e.bundle([]string{"true"}, func(s *specs.Spec) { s.Linux.CgroupsPath = path })
 	r := e.runIn(b, nil, "run", "e2e-shared")
-	if r.code == 0 || !strings.Contains(r.stderr, "already holds processes") {
+	if r.code == 0 || !strings.Contains(r.stderr, "refusing") {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
 	if err := other.Process.Signal(unix.Signal(0)); err != nil {
@@ -423,5 +423,21 @@ func TestDeleteRemovesChildCgroups(t *testing.T) {
 		if _, err := os.Stat(filepath.Dir(filepath.Dir(dir))); !os.IsNotExist(err) {
 			t.Errorf("cgroup %s left: %v", filepath.Dir(filepath.Dir(dir)), err)
 		}
+	}
+}
+
+// A container may not make its cgroup inside another container's, even
+// one under another --root (which the overlap check cannot see): a cgroup
+// holding processes is never a parent, nor one that already has children.
+func TestNestingAcrossRootsRefused(t *testing.T) {
+	a := newEnv(t)
+	path := "/trustbox/e2e-nest-" + strconv.Itoa(os.Getpid())
+	ba := a.bundle([]string{"sleep", "1000"}, func(s *specs.Spec) { s.Linux.CgroupsPath = path })
+	a.must("run", "-d", "--bundle", ba, "e2e-nest-a")
+	defer a.run("delete", "-f", "e2e-nest-a")
+	b := newEnv(t) // another state root
+	bb := b.bundle([]string{"true"}, func(s *specs.Spec) { s.Linux.CgroupsPath = path + "/inner" })
+	if r := b.runIn(bb, nil, "run", "e2e-nest-b"); r.code == 0 || !strings.Contains(r.stderr, "holds processes") {
+		t.Fatalf("a cgroup inside another root's container: exit %d %s", r.code, r.stderr)
 	}
 }

@@ -344,3 +344,29 @@ func TestFifoDeviceIsFresh(t *testing.T) {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
 }
+
+// An id-mapped mount of type rbind with rro: every mount of it read-only
+// (and id-mapped), as a plain rbind with rro is.
+func TestIdmappedRbindReadOnly(t *testing.T) {
+	e := newEnv(t)
+	vol := t.TempDir()
+	if err := os.Chmod(vol, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sub := filepath.Join(vol, "sub")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mount("tmpfs", sub, "tmpfs", 0, "mode=755"); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Unmount(sub, unix.MNT_DETACH)
+	m := []specs.LinuxIDMapping{{ContainerID: 0, HostID: spec.DefaultMapping, Size: 65536}}
+	b := e.bundle([]string{"sh", "-c", "touch /vol/x 2>/dev/null && echo top-writable; touch /vol/sub/x 2>/dev/null && echo sub-writable; stat -c %u /vol/sub"}, func(s *specs.Spec) {
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/vol", Source: vol, Type: "rbind", Options: []string{"rro"}, UIDMappings: m, GIDMappings: m})
+	})
+	r := e.runIn(b, nil, "run", "e2e-idmap-rro")
+	if r.code != 0 || strings.TrimSpace(r.stdout) != "0" {
+		t.Fatalf("exit %d, inside %q (want both read-only and sub owned by the container's root): %s", r.code, r.stdout, r.stderr)
+	}
+}

@@ -14,12 +14,19 @@ import (
 // cgroup, which clone3 puts init into (CLONE_INTO_CGROUP), must exist first
 // (CreateV2, CreateV1).
 
-// RefuseShared refuses a cgroup that already exists and holds processes, in
-// any hierarchy: a container never shares one (and its clean-up kills what
-// is in it). Call it before creating anything.
+// RefuseShared refuses, in any hierarchy, a cgroup that already holds
+// processes or has child cgroups, or that would lie inside a cgroup
+// holding processes: a container never shares one, and its clean-up kills
+// and removes its whole subtree, which must be all its own. Call it before
+// creating anything.
 func (m *Manager) RefuseShared() error {
 	for _, h := range m.hiers {
 		dir := m.Dirs[h.Key()]
+		for up := filepath.Dir(dir); len(up) > len(h.Mountpoint); up = filepath.Dir(up) {
+			if pids, err := procs(up); err == nil && len(pids) > 0 {
+				return fmt.Errorf("cgroup %s would lie inside %s, which holds processes %v: refusing to nest in it", dir, up, pids)
+			}
+		}
 		if _, err := os.Stat(dir); os.IsNotExist(err) {
 			continue
 		}
@@ -43,6 +50,9 @@ func refuseShared(dir string) error {
 		}
 		if !d.IsDir() {
 			return nil
+		}
+		if p != dir {
+			return fmt.Errorf("cgroup %s already has child cgroups (%s): refusing to adopt a subtree that is not the container's", dir, p)
 		}
 		pids, err := procs(p)
 		if err != nil && p != dir && errors.Is(err, os.ErrNotExist) {

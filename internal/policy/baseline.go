@@ -211,6 +211,9 @@ func (b *Baseline) devices(s *specs.Spec) []Decision {
 			if d.Allow && (d.Type == "" || d.Type == "a") && d.Major == nil && d.Minor == nil {
 				ds = append(ds, Decision{Refused, fmt.Sprintf("linux.resources.devices[%d]", i), "R-TRUST-5",
 					"allowing every device gives the container raw host hardware"})
+			} else if d.Allow && strings.ContainsAny(d.Access, "rw") && coversForbiddenNode(d) {
+				ds = append(ds, Decision{Refused, fmt.Sprintf("linux.resources.devices[%d]", i), "R-TRUST-5",
+					"the rule lets the container read or write /dev/mem, kmem, port or kmsg (character devices 1:1, 1:2, 1:4, 1:11), whatever their path"})
 			}
 		}
 	}
@@ -225,6 +228,26 @@ func forbiddenNode(d specs.LinuxDevice) bool {
 		return false
 	}
 	return d.Major == 1 && (d.Minor == 1 || d.Minor == 2 || d.Minor == 4 || d.Minor == 11)
+}
+
+// coversForbiddenNode: a device rule whose type, major and minor (absent
+// or -1 meaning any) include one of forbiddenNode's; "m" alone (mknod, as
+// engines allow for c *:*) is not such a rule, reading or writing is.
+func coversForbiddenNode(d specs.LinuxDeviceCgroup) bool {
+	if d.Type != "" && d.Type != "a" && d.Type != "c" {
+		return false
+	}
+	if d.Major != nil && *d.Major != -1 && *d.Major != 1 {
+		return false
+	}
+	if d.Minor == nil || *d.Minor == -1 {
+		return true
+	}
+	switch *d.Minor {
+	case 1, 2, 4, 11:
+		return true
+	}
+	return false
 }
 
 func (b *Baseline) userNamespace(s *specs.Spec) []Decision {

@@ -52,6 +52,16 @@ func TestApplyRefuses(t *testing.T) {
 		{"kmsg", "linux.devices[0]", "R-TRUST-5", func(s *specs.Spec) {
 			s.Linux.Devices = []specs.LinuxDevice{{Path: "/dev/kmsg", Type: "c", Major: 1, Minor: 11}}
 		}},
+		{"mem by number", "linux.devices[0]", "R-TRUST-5", func(s *specs.Spec) {
+			s.Linux.Devices = []specs.LinuxDevice{{Path: "/dev/char/1:1", Type: "c", Major: 1, Minor: 1}}
+		}},
+		{"kmsg by rule", "linux.resources.devices[1]", "R-TRUST-5", func(s *specs.Spec) {
+			one, eleven := int64(1), int64(11)
+			s.Linux.Resources.Devices = append(s.Linux.Resources.Devices, specs.LinuxDeviceCgroup{Allow: true, Type: "c", Major: &one, Minor: &eleven, Access: "rw"})
+		}},
+		{"every char device read and write", "linux.resources.devices[1]", "R-TRUST-5", func(s *specs.Spec) {
+			s.Linux.Resources.Devices = append(s.Linux.Resources.Devices, specs.LinuxDeviceCgroup{Allow: true, Type: "c", Access: "rwm"})
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -62,6 +72,20 @@ func TestApplyRefuses(t *testing.T) {
 				t.Fatalf("got %v, want one refusal of %s (%s)", r, tc.field, tc.req)
 			}
 		})
+	}
+}
+
+// Engines' own device rules pass: mknod of any node ("c *:* m", what
+// containerd and Podman allow), and the harmless nodes read and written.
+func TestEngineDeviceRulesPass(t *testing.T) {
+	s := spec.Default(false, 0, 0)
+	three := int64(3)
+	s.Linux.Resources.Devices = append(s.Linux.Resources.Devices,
+		specs.LinuxDeviceCgroup{Allow: true, Type: "c", Access: "m"},
+		specs.LinuxDeviceCgroup{Allow: true, Type: "b", Access: "m"},
+		specs.LinuxDeviceCgroup{Allow: true, Type: "c", Major: new(int64(1)), Minor: &three, Access: "rwm"})
+	if r := Refusals(Default().Apply(s)); len(r) != 0 {
+		t.Fatalf("refused: %v", r)
 	}
 }
 

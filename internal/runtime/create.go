@@ -327,6 +327,7 @@ func (r *Runtime) newCgroup(st *State, s *specs.Spec) (*cgroups.Manager, error) 
 		return nil, fmt.Errorf("linux.cgroupsPath: %w", err)
 	}
 	if err := r.markCgroup(st.ID, cg); err != nil {
+		cg.Destroy()
 		return nil, err
 	}
 	st.CgroupPath, st.CgroupDirs = cg.Path, cg.Dirs

@@ -76,15 +76,23 @@ func idmappedBind(m specs.Mount) (*os.File, error) {
 		tree.Close()
 		return nil, fmt.Errorf("id-mapped mount of %s: %w", m.Source, err)
 	}
+	// The mapping covers every mount of the clone (a submount left
+	// unmapped would show the host's ids); the attributes are recursive
+	// only with rro and the like, as init's own binds (opts.RecursiveRO).
 	flags := uint(unix.AT_EMPTY_PATH)
-	if opts.Recursive { // the mapping and attributes: recursive only as asked (rbind option)
+	if recursive {
 		flags |= unix.AT_RECURSIVE
 	}
-	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_IDMAP | opts.Attr, Attr_clr: opts.ClearAttr &^ unix.MOUNT_ATTR_RDONLY,
-		Userns_fd: uint64(userns.Fd())}
+	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_IDMAP, Userns_fd: uint64(userns.Fd())}
 	if err := unix.MountSetattr(int(tree.Fd()), "", flags, &attr); err != nil {
 		tree.Close()
 		return nil, fmt.Errorf("id-mapped mount of %s: %w (the filesystem may not support id-mapped mounts)", m.Source, err)
+	}
+	if clr := opts.ClearAttr &^ unix.MOUNT_ATTR_RDONLY; opts.Attr != 0 || clr != 0 {
+		if err := linux.SetAttr(tree, opts.Attr, clr, 0, opts.RecursiveRO); err != nil {
+			tree.Close()
+			return nil, fmt.Errorf("id-mapped mount of %s: %w", m.Source, err)
+		}
 	}
 	if opts.Propagation != 0 {
 		if err := linux.SetAttr(tree, 0, 0, uint64(opts.Propagation&^unix.MS_REC), opts.Propagation&unix.MS_REC != 0); err != nil {

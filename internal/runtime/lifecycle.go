@@ -271,7 +271,7 @@ func (r *Runtime) Pids(id string) ([]int, error) {
 	if err != nil {
 		return nil, err
 	}
-	cg, err := r.cgroup(st)
+	cg, err := r.ownedCgroup(st)
 	if err != nil {
 		return nil, err
 	}

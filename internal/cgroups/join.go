@@ -27,9 +27,6 @@ func (m *Manager) RefuseShared() error {
 				return fmt.Errorf("cgroup %s would lie inside %s, which holds processes %v: refusing to nest in it", dir, up, pids)
 			}
 		}
-		if _, err := os.Stat(dir); os.IsNotExist(err) {
-			continue
-		}
 		if err := refuseShared(dir); err != nil {
 			return err
 		}
@@ -37,35 +34,29 @@ func (m *Manager) RefuseShared() error {
 	return nil
 }
 
-// refuseShared refuses a cgroup with processes in it or below it: a
-// parent cgroup (say /system.slice on cgroup v2) holds none directly, yet
-// the container's clean-up would kill its whole subtree.
+// refuseShared refuses an existing cgroup with a child cgroup or a process
+// in it (none exists: fine).
 func refuseShared(dir string) error {
-	return filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil && p != dir && errors.Is(err, os.ErrNotExist) {
-			return nil // a child cgroup removed meanwhile
-		}
-		if err != nil {
-			return fmt.Errorf("list cgroup %s: %w", p, err)
-		}
-		if !d.IsDir() {
-			return nil
-		}
-		if p != dir {
-			return fmt.Errorf("cgroup %s already has child cgroups (%s): refusing to adopt a subtree that is not the container's", dir, p)
-		}
-		pids, err := procs(p)
-		if err != nil && p != dir && errors.Is(err, os.ErrNotExist) {
-			return filepath.SkipDir
-		}
-		if err != nil {
-			return err
-		}
-		if len(pids) > 0 {
-			return fmt.Errorf("cgroup %s already holds processes %v (in %s): refusing to share it", dir, pids, p)
-		}
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
 		return nil
-	})
+	}
+	if err != nil {
+		return fmt.Errorf("list cgroup %s: %w", dir, err)
+	}
+	for _, e := range ents {
+		if e.IsDir() {
+			return fmt.Errorf("cgroup %s already has child cgroups (%s): refusing to adopt a subtree that is not the container's", dir, e.Name())
+		}
+	}
+	pids, err := procs(dir)
+	if err != nil {
+		return err
+	}
+	if len(pids) > 0 {
+		return fmt.Errorf("cgroup %s already holds processes %v: refusing to share it", dir, pids)
+	}
+	return nil
 }
 
 // Join holds what lets a new process enter the container's cgroup as it

@@ -62,10 +62,10 @@ type Program []SockFilter
 // Encode is init's config on the wire (wire.go): its fields in a fixed
 // order, the seccomp filter as raw 8-byte instructions (native byte order,
 // as the kernel takes them).
-func Encode(c *Init) ([]byte, error) {
+func Encode(c *Init) []byte {
 	w := &writer{b: make([]byte, 0, 4096+8*len(c.Seccomp))}
 	encodeInit(w, c)
-	return w.b, nil
+	return w.b
 }
 
 // Decode reads what Encode wrote, all of it.

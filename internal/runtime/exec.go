@@ -253,11 +253,7 @@ func (x *execProc) handshake(cmd *exec.Cmd, sock *os.File, cg *cgroups.Manager) 
 		cfg.SeccompState = marshal(specs.ContainerProcessState{Version: specs.Version, Fds: []string{specs.SeccompFdName},
 			Pid: pid, Metadata: x.spec.Linux.Seccomp.ListenerMetadata, State: st})
 	}
-	msg, err := config.Encode(&cfg)
-	if err != nil {
-		return pid, fmt.Errorf("exec: send config: %w", err)
-	}
-	if _, err := sock.Write(msg); err != nil {
+	if _, err := sock.Write(config.Encode(&cfg)); err != nil {
 		return pid, fmt.Errorf("exec: send config: %w", err)
 	}
 	ip := &initProc{o: &CreateOptions{ConsoleSocket: x.o.ConsoleSocket}}

@@ -15,9 +15,11 @@ import (
 	"github.com/trustbox/trustbox/internal/spec"
 )
 
-// sendConfig sends init its config and, when the container's root must see
-// the image's root-owned files as its own, an id-mapped mount of the rootfs:
-// only host root can create it, and only after init's user namespace exists.
+// sendConfig sends init its config with the mounts the runtime makes for
+// it: an id-mapped mount of the rootfs when the container's root must see
+// the image's root-owned files as its own (only host root can create it,
+// and only after init's user namespace exists), the id-mapped binds mounts
+// ask for, and the binds premadeBinds makes while init starts.
 func (ip *initProc) sendConfig(sock *os.File, cfg *config.Init) error {
 	var fds []int
 	if ip.needIdmap() {
@@ -56,11 +58,7 @@ func (ip *initProc) sendConfig(sock *os.File, cfg *config.Init) error {
 	if len(fds) > 0 {
 		oob = unix.UnixRights(fds...)
 	}
-	msg, err := config.Encode(cfg)
-	if err != nil {
-		return fmt.Errorf("send init config: %w", err)
-	}
-	if err := unix.Sendmsg(int(sock.Fd()), msg, oob, nil, 0); err != nil {
+	if err := unix.Sendmsg(int(sock.Fd()), config.Encode(cfg), oob, nil, 0); err != nil {
 		return fmt.Errorf("send init config: %w", err)
 	}
 	return nil

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/trustbox/trustbox/internal/testutil"
 )
 
 func TestEncodeRoundTrip(t *testing.T) {
@@ -34,51 +36,15 @@ func TestEncodeRoundTrip(t *testing.T) {
 	}
 }
 
-// fill sets every exported field reachable from v to a value that differs
-// from the zero value and from its neighbours', allocating pointers, one-
-// element slices and maps on the way.
-func fill(v reflect.Value, n *int) {
-	*n++
-	switch v.Kind() {
-	case reflect.Pointer:
-		v.Set(reflect.New(v.Type().Elem()))
-		fill(v.Elem(), n)
-	case reflect.Struct:
-		for i := 0; i < v.NumField(); i++ {
-			if v.Type().Field(i).IsExported() {
-				fill(v.Field(i), n)
-			}
-		}
-	case reflect.Slice:
-		v.Set(reflect.MakeSlice(v.Type(), 2, 2))
-		fill(v.Index(0), n)
-		fill(v.Index(1), n)
-	case reflect.Map:
-		v.Set(reflect.MakeMap(v.Type()))
-		k, e := reflect.New(v.Type().Key()).Elem(), reflect.New(v.Type().Elem()).Elem()
-		fill(k, n)
-		fill(e, n)
-		v.SetMapIndex(k, e)
-	case reflect.String:
-		v.SetString("s" + strings.Repeat("x", *n%7) + string(rune('a'+*n%26)))
-	case reflect.Bool:
-		v.SetBool(true)
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		v.SetInt(int64(*n) * -3)
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		v.SetUint(uint64(*n) * 5)
-	}
-}
-
 // Every field of Init, and every field of the spec that ForInit keeps,
 // arrives as sent: a field added to either without a place in wire.go fails
 // here. The spec is filled whole, so ForInit's choice is what is tested.
 func TestWireRoundTrip(t *testing.T) {
 	var in Init
 	n := 0
-	fill(reflect.ValueOf(&in).Elem(), &n)
+	testutil.Fill(reflect.ValueOf(&in).Elem(), &n)
 	var s specs.Spec
-	fill(reflect.ValueOf(&s).Elem(), &n)
+	testutil.Fill(reflect.ValueOf(&s).Elem(), &n)
 	in.Spec = ForInit(&s)
 	b := Encode(&in)
 	out, err := Decode(b)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -69,9 +70,13 @@ func TestSaveRoundTrip(t *testing.T) {
 		if n := strings.Count(string(raw), `"spec":`); n != 1 {
 			t.Fatalf("save %d: %d spec keys in %s", i, n, raw)
 		}
-		var got State
-		if err := json.Unmarshal(raw, &got); err != nil {
+		got, err := decodeState(raw)
+		if err != nil {
 			t.Fatal(err)
+		}
+		var ref State // what encoding/json reads, field for field
+		if err := json.Unmarshal(raw, &ref); err != nil || !reflect.DeepEqual(got, &ref) {
+			t.Fatalf("save %d: decodeState read\n%+v\nencoding/json\n%+v (%v)", i, got, &ref, err)
 		}
 		if got.Pid != pid || got.Spec == nil || got.Spec.Hostname != st.Spec.Hostname || got.Spec.Process.Args[0] != "true" {
 			t.Fatalf("save %d read back as pid %d spec %+v", i, got.Pid, got.Spec)

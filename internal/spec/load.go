@@ -59,12 +59,23 @@ func Load(dir string) (*Bundle, error) {
 	return b, nil
 }
 
+//go:generate go run gendecode.go
+
 // Parse decodes a config, reporting JSON errors with their byte offset and
 // field, and returns the unknown fields it met.
 func Parse(data []byte) (*specs.Spec, []string, error) {
 	if len(data) > MaxConfigSize {
 		return nil, nil, fmt.Errorf("config is larger than %d bytes", MaxConfigSize)
 	}
+	if s, unknown, ok := fastParse(data); ok {
+		return s, unknown, nil
+	}
+	return slowParse(data)
+}
+
+// slowParse decodes with encoding/json: what fastParse declines, and the
+// reference it is fuzzed against.
+func slowParse(data []byte) (*specs.Spec, []string, error) {
 	// Strict first: the common config has no unknown field and is decoded
 	// once; only one that has gets the lenient second pass OCI asks for.
 	var unknown []string

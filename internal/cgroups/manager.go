@@ -3,8 +3,10 @@ package cgroups
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -270,10 +272,12 @@ func (m *Manager) trackingDir() string {
 			return m.Dirs[h.Key()]
 		}
 	}
-	for _, d := range m.Dirs {
-		return d
+	// The same one in every process (delete compares the identity create
+	// recorded): the first key, not whichever a map iteration yields.
+	if len(m.Dirs) == 0 {
+		return ""
 	}
-	return ""
+	return m.Dirs[slices.Min(slices.Collect(maps.Keys(m.Dirs)))]
 }
 
 // Signal sends sig to every process in the cgroup (kill --all).

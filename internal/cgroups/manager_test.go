@@ -2,6 +2,7 @@ package cgroups
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -153,5 +154,25 @@ func TestOpenJoinV1(t *testing.T) {
 		if fl, err := unix.FcntlInt(f.Fd(), unix.F_GETFL, 0); err != nil || fl&unix.O_ACCMODE != unix.O_WRONLY {
 			t.Fatalf("%s: flags %#x (%v), want write-only", f.Name(), fl, err)
 		}
+	}
+}
+
+// On a v1 host with neither unified nor pids, the hierarchy whose cgroup
+// identifies the container is the same in every process: create records
+// its inode and delete compares it, so a map's random order would make
+// delete refuse, or kill in the wrong place, at random.
+func TestTrackingDirIsStable(t *testing.T) {
+	dirs := map[string]string{}
+	for _, k := range []string{"memory", "cpu,cpuacct", "blkio", "devices", "freezer", "net_cls", "perf_event"} {
+		dirs[k] = "/sys/fs/cgroup/" + k + "/c"
+	}
+	for i := 0; i < 50; i++ {
+		m := &Manager{Dirs: maps.Clone(dirs)}
+		if got := m.trackingDir(); got != "/sys/fs/cgroup/blkio/c" {
+			t.Fatalf("try %d: tracking %s", i, got)
+		}
+	}
+	if got := (&Manager{Dirs: map[string]string{"memory": "/m", "unified": "/u"}}).trackingDir(); got != "/u" {
+		t.Fatalf("with unified: tracking %s", got)
 	}
 }

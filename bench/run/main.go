@@ -38,6 +38,7 @@ func mainErr() error {
 	stateTmpfs := flag.Bool("state-tmpfs", false, "keep every runtime's state root on a tmpfs (each runs in a private mount namespace; default: the work dir's filesystem)")
 	spawn := flag.String("spawn", "", "launcher built from spawn/spawn.c (without it, peak RSS includes this harness's ~3 MiB)")
 	evict := flag.Bool("evict", true, "drop each runtime binary's page cache before measuring (see dropPageCache)")
+	seed := flag.Uint64("seed", 1, "seed of each round's shuffled order (printed with the results)")
 	gap := flag.Duration("gap", 0, "idle time before each run (e.g. 200ms: every run is an isolated start, as on a quiet host)")
 	flag.Parse()
 	if os.Geteuid() != 0 {
@@ -152,7 +153,7 @@ func mainErr() error {
 	before := machine()
 	start := time.Now().UTC()
 	logf(fmt.Sprintf("%d rounds of %s, work dir %s", *n, *names, dir))
-	samples := r.measure(ctx, rts, *n, *warmup, *gap)
+	samples := r.measure(ctx, rts, *n, *warmup, *gap, *seed)
 	elapsed := time.Since(start).Round(time.Second)
 	after := loadavg()
 	leftovers(r, rts, s.stateDir, logf)
@@ -177,8 +178,8 @@ func mainErr() error {
 	if *gap > 0 {
 		spacing = fmt.Sprintf("%s idle before each run", *gap)
 	}
-	fmt.Printf("%s UTC, %d rounds (+%d warmup) interleaved, %s, %s, %s, %s; %s; load average after: %s\n\n",
-		start.Format("2006-01-02 15:04"), *n, *warmup, spacing, elapsed, timer, where, before, after)
+	fmt.Printf("%s UTC, %d rounds (+%d warmup) interleaved in a shuffled order (seed %d), %s, %s, %s, %s; %s; load average after: %s\n\n",
+		start.Format("2006-01-02 15:04"), *n, *warmup, *seed, spacing, elapsed, timer, where, before, after)
 	table(os.Stdout, sums)
 	fmt.Println()
 	for _, rt := range rts {

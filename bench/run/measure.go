@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"syscall"
@@ -109,22 +110,26 @@ func (r *runner) cleanup(rt runtimeDef, id string) {
 	r.once(runtimeDef{hideV2: rt.hideV2}, rt.cleanup(id))
 }
 
-// measure runs warmup then n rounds; each round runs every runtime once,
-// rotating which goes first so none always follows the same neighbour.
-// measure runs every runtime once per round, rotating which goes first. A
-// gap > 0 idles before each run: back to back, one runtime's cgroup attach
+// measure runs warmup then n rounds; each round runs every runtime once, in
+// an order shuffled afresh (from seed), so that no runtime always follows
+// the same neighbour: a run's leftovers (a network namespace the kernel
+// tears down in a worker, a sandbox's exiting processes) slow whatever runs
+// next, and a fixed or merely rotated order hands them to the same runtime
+// every time. A gap > 0 idles before each run: back to back, one runtime's cgroup attach
 // finds the kernel's cgroup_threadgroup_rwsem still in its fast state from
 // the previous runtime's (for tens of ms), which hides the RCU grace period
 // an isolated `run` pays on a v1 host (bench/README.md).
-func (r *runner) measure(ctx context.Context, rts []runtimeDef, n, warmup int, gap time.Duration) map[string][]sample {
+func (r *runner) measure(ctx context.Context, rts []runtimeDef, n, warmup int, gap time.Duration, seed uint64) map[string][]sample {
 	out := map[string][]sample{}
 	failures := map[string]int{}
+	rng := rand.New(rand.NewPCG(seed, 0))
 	for i := -warmup; i < n; i++ {
-		for k := range rts {
+		order := rng.Perm(len(rts))
+		for _, k := range order {
 			if ctx.Err() != nil {
 				return out
 			}
-			rt := rts[(max(i, 0)+k)%len(rts)]
+			rt := rts[k]
 			id := fmt.Sprintf("bench-%d-%d", os.Getpid(), i+warmup)
 			if gap > 0 {
 				time.Sleep(gap) // idle time between runs, not a wait for a condition

@@ -269,8 +269,11 @@ func TestRunForwardsSignals(t *testing.T) {
 						t.Fatalf("got %q, want %q: %s", got, want, errb.String())
 					}
 				case <-time.After(30 * time.Second):
+					// Seen once, not reproduced: leave what the next
+					// failure needs to say where the signal stopped.
+					diag := signalDiagnostics(e, cmd.Process.Pid)
 					cmd.Process.Kill()
-					t.Fatalf("no %q within 30s: %s", want, errb.String())
+					t.Fatalf("no %q within 30s: %s\n%s", want, errb.String(), diag)
 				}
 			}
 			expect("ready")
@@ -374,4 +377,33 @@ func TestRunDetachedRecordsState(t *testing.T) {
 	if st.Status != "running" || strconv.Itoa(st.Pid) != strings.TrimSpace(string(data)) {
 		t.Fatalf("state %s pid %d, pid file %q", st.Status, st.Pid, data)
 	}
+}
+
+// signalDiagnostics describes, for a lost signal, the signal state of `run`
+// and of the container's init: blocked, pending, caught, and where each
+// sleeps.
+func signalDiagnostics(e *env, runPid int) string {
+	var b strings.Builder
+	pids := map[string]int{"run": runPid}
+	if r := e.run("state", "e2e-sigfwd"); r.code == 0 {
+		var st struct {
+			Pid    int    `json:"pid"`
+			Status string `json:"status"`
+		}
+		if json.Unmarshal([]byte(r.stdout), &st) == nil {
+			pids["init"] = st.Pid
+			fmt.Fprintf(&b, "container status %s\n", st.Status)
+		}
+	}
+	for name, pid := range pids {
+		status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		wchan, _ := os.ReadFile(fmt.Sprintf("/proc/%d/wchan", pid))
+		for _, l := range strings.Split(string(status), "\n") {
+			if strings.HasPrefix(l, "State") || strings.HasPrefix(l, "Sig") || strings.HasPrefix(l, "ShdPnd") {
+				fmt.Fprintf(&b, "%s %d %s\n", name, pid, l)
+			}
+		}
+		fmt.Fprintf(&b, "%s %d wchan %s\n", name, pid, wchan)
+	}
+	return b.String()
 }

@@ -151,6 +151,38 @@ func TestHooks(t *testing.T) {
 	}
 }
 
+// A poststart hook may run trustbox on its own container, as with runc (a
+// hook that tears down what failed): start releases the container's lock
+// before its hooks run. Before, the hook's delete waited for start's lock
+// while start waited for the hook, until the hook's timeout failed start.
+func TestPoststartHookCanDeleteItsContainer(t *testing.T) {
+	for _, how := range []string{"start", "run"} {
+		t.Run(how, func(t *testing.T) {
+			e := newEnv(t)
+			id := "e2e-hookdel-" + how
+			t.Cleanup(func() { e.run("delete", "--force", id) }) // when the hook could not
+			timeout := 10
+			hook := specs.Hook{Path: e.bin, Args: []string{"trustbox", "--root", e.root, "delete", "--force", id}, Timeout: &timeout}
+			b := e.bundle([]string{"sleep", "600"}, func(s *specs.Spec) {
+				s.Hooks = &specs.Hooks{Poststart: []specs.Hook{hook}}
+			})
+			var r result
+			if how == "start" {
+				e.must("create", "--bundle", b, id)
+				r = e.run("start", id)
+			} else {
+				r = e.run("run", "--bundle", b, id)
+			}
+			if how == "start" && r.code != 0 || how == "run" && r.code != 128+9 {
+				t.Fatalf("%s exited %d, want the hook's delete to succeed (run: the workload killed): %s", how, r.code, r.stderr)
+			}
+			if st := e.run("state", id); st.code == 0 {
+				t.Fatalf("container still there after its hook deleted it: %s", st.stdout)
+			}
+		})
+	}
+}
+
 // linux.personality LINUX32 makes the workload see a 32-bit machine.
 func TestPersonality(t *testing.T) {
 	e := newEnv(t)

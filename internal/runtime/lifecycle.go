@@ -25,15 +25,18 @@ func (r *Runtime) Start(id string) error {
 	if err != nil {
 		return err
 	}
-	defer unlock()
 	st, err := r.loadLocked(id)
+	if err == nil {
+		err = r.start(st)
+	}
+	if err == nil {
+		r.audit("start", st.ID, map[string]any{"pid": st.Pid})
+	}
+	unlock()
 	if err != nil {
 		return err
 	}
-	if err := r.start(st); err != nil {
-		return err
-	}
-	return r.started(st)
+	return poststart(st)
 }
 
 // StartCreated starts the container this process just created (run): the
@@ -47,7 +50,6 @@ func (r *Runtime) StartCreated(c *Container) error {
 	}
 	c.unlock = nil
 	if err == nil {
-		defer unlock()
 		err = r.start(c.State)
 	}
 	// The workload is released: now wait for what create deferred
@@ -55,10 +57,16 @@ func (r *Runtime) StartCreated(c *Container) error {
 	if serr := c.settle(); err == nil {
 		err = serr
 	}
+	if err == nil {
+		r.audit("start", c.State.ID, map[string]any{"pid": c.State.Pid})
+	}
+	if unlock != nil {
+		unlock()
+	}
 	if err != nil {
 		return err
 	}
-	return r.started(c.State)
+	return poststart(c.State)
 }
 
 func (r *Runtime) start(st *State) error {
@@ -91,9 +99,11 @@ func (r *Runtime) start(st *State) error {
 	return nil
 }
 
-// started records a start and runs the poststart hooks.
-func (r *Runtime) started(st *State) error {
-	r.audit("start", st.ID, map[string]any{"pid": st.Pid})
+// poststart runs the poststart hooks, after start has released the
+// container's lock: a hook may run trustbox on this very container (`delete
+// --force` on a failure, as with runc), which would otherwise wait for the
+// lock that start holds while start waits for the hook.
+func poststart(st *State) error {
 	return runHostHooks(st.Spec.Hooks, "poststart", marshal(st.State))
 }
 

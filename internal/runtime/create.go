@@ -106,8 +106,8 @@ func (r *Runtime) Create(o CreateOptions) (c *Container, err error) {
 	if warn == nil {
 		warn = func(string) {}
 	}
-	for _, u := range b.Unknown {
-		warn(fmt.Sprintf("config.json: unknown field %q ignored (OCI: runtimes ignore unknown properties)", u))
+	if len(b.Unknown.Paths) > 0 {
+		warn(fmt.Sprintf("config.json: unknown fields ignored (OCI: runtimes ignore unknown properties): %s", b.Unknown))
 	}
 	base := o.Baseline
 	if base == nil {

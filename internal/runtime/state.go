@@ -119,7 +119,7 @@ func (r *Runtime) load(id string, locked bool) (*State, error) {
 }
 
 // decodeState reads state.json as save writes it; the spec, most of it,
-// through spec.Parse, whose reflection-free path spares every command that
+// through spec.Decode, whose reflection-free path spares every command that
 // loads a state (start, state, kill, delete, ...) a cold decode of the
 // spec's types, 0.5 ms (bench/README.md).
 func decodeState(data []byte) (*State, error) {
@@ -131,7 +131,7 @@ func decodeState(data []byte) (*State, error) {
 		return nil, err
 	}
 	if len(st.Spec) > 0 && string(st.Spec) != "null" {
-		s, _, err := spec.Parse(st.Spec)
+		s, err := spec.Decode(st.Spec)
 		if err != nil {
 			return nil, fmt.Errorf("spec: %w", err)
 		}

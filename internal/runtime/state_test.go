@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/trustbox/trustbox/internal/spec"
 )
 
 // The documented ID grammar, as a regexp: validID must agree with it.
@@ -81,5 +83,28 @@ func TestSaveRoundTrip(t *testing.T) {
 		if got.Pid != pid || got.Spec == nil || got.Spec.Hostname != st.Spec.Hostname || got.Spec.Process.Args[0] != "true" {
 			t.Fatalf("save %d read back as pid %d spec %+v", i, got.Pid, got.Spec)
 		}
+	}
+}
+
+// A config within spec.MaxConfigSize can exceed it once saved (encoding/json
+// writes each <, > and & in six bytes): its state must still load, or every
+// command but delete --force would refuse the container.
+func TestLoadStateLargerThanConfigLimit(t *testing.T) {
+	r := &Runtime{Root: t.TempDir()}
+	big := strings.Repeat("<", 1<<20)
+	st := &State{State: specs.State{ID: "big", Status: specs.StateCreated, Bundle: "/b"},
+		Spec: &specs.Spec{Version: "1.2.0", Annotations: map[string]string{"a": big}, Process: &specs.Process{Args: []string{"true"}}}}
+	if err := os.Mkdir(r.dir("big"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.save(st); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(filepath.Join(r.dir("big"), "state.json")); err != nil || fi.Size() <= spec.MaxConfigSize {
+		t.Fatalf("state.json is not over the config limit (%v): the test proves nothing", err)
+	}
+	got, err := r.load("big", true)
+	if err != nil || got.Spec.Annotations["a"] != big {
+		t.Fatalf("load: %v", err)
 	}
 }

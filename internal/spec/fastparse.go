@@ -24,14 +24,14 @@ import (
 // ok=false and Parse decodes with encoding/json, whose result and error
 // messages are then the authoritative ones. FuzzFastParse checks that on
 // every input it accepts, it yields what encoding/json does.
-func fastParse(data []byte) (s *specs.Spec, unknown []string, ok bool) {
+func fastParse(data []byte) (s *specs.Spec, unknown Unknown, ok bool) {
 	d := &fastDecoder{dec: jsontext.NewDecoder(bytes.NewReader(data))}
 	s = new(specs.Spec)
 	if !decSpec(d, s) {
-		return nil, nil, false
+		return nil, Unknown{}, false
 	}
 	if _, err := d.dec.ReadToken(); err != io.EOF {
-		return nil, nil, false // trailing data, or a syntax error after the object
+		return nil, Unknown{}, false // trailing data, or a syntax error after the object
 	}
 	return s, d.unknown, true
 }
@@ -40,7 +40,7 @@ func fastParse(data []byte) (s *specs.Spec, unknown []string, ok bool) {
 type fastDecoder struct {
 	dec     *jsontext.Decoder
 	path    []string // member names from the top, for naming unknown members
-	unknown []string
+	unknown Unknown
 }
 
 // object reads a JSON object, calling member for each name with the
@@ -85,7 +85,11 @@ func (d *fastDecoder) unknownMember(name string, names []string) bool {
 			return false
 		}
 	}
-	d.unknown = append(d.unknown, strings.Join(append(d.path, name), "."))
+	if len(d.unknown.Paths) < maxUnknown {
+		d.unknown.Paths = append(d.unknown.Paths, strings.Join(append(d.path, name), "."))
+	} else {
+		d.unknown.More++
+	}
 	return d.dec.SkipValue() == nil
 }
 

@@ -5,6 +5,7 @@ package spec
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,7 +31,7 @@ func TestFastParseTakesEveryField(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, unknown, ok := fastParse(data)
-	if !ok || len(unknown) != 0 {
+	if !ok || len(unknown.Paths) != 0 {
 		t.Fatalf("fast path declined a full spec (ok=%v, unknown=%v)", ok, unknown)
 	}
 	if !reflect.DeepEqual(&in, out) {
@@ -72,7 +73,7 @@ func TestFastParseDeclines(t *testing.T) {
 		{`{"mounts":[{"destination":"/a","x":1}]}`, "mounts.x"},
 	} {
 		s, unknown, ok := fastParse([]byte(tc.in))
-		if !ok || len(unknown) != 1 || unknown[0] != tc.unknown {
+		if !ok || len(unknown.Paths) != 1 || unknown.Paths[0] != tc.unknown {
 			t.Errorf("%s: got ok=%v unknown=%v", tc.in, ok, unknown)
 			continue
 		}
@@ -80,6 +81,24 @@ func TestFastParseDeclines(t *testing.T) {
 		if err != nil || !reflect.DeepEqual(s, ref) {
 			t.Errorf("%s: fast %+v, encoding/json %+v (%v)", tc.in, s, ref, err)
 		}
+	}
+}
+
+// A config with many unknown members names the first maxUnknown and
+// counts the rest: one warning, not one per member.
+func TestUnknownMembersCapped(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"ociVersion":"1.0.0"`)
+	for i := range 1000 {
+		fmt.Fprintf(&b, `,"u%d":0`, i)
+	}
+	b.WriteString("}")
+	_, unknown, err := Parse([]byte(b.String()))
+	if err != nil || len(unknown.Paths) != maxUnknown || unknown.Paths[0] != "u0" || unknown.More != 1000-maxUnknown {
+		t.Fatalf("got %v more=%d (%v)", unknown.Paths, unknown.More, err)
+	}
+	if got := unknown.String(); !strings.HasPrefix(got, `"u0", "u1", `) || !strings.HasSuffix(got, ` and 984 more`) {
+		t.Fatalf("summary %q", got)
 	}
 }
 
@@ -101,6 +120,9 @@ func FuzzFastParse(f *testing.F) {
 		`{"annotations":{"a":null,"b":"\u00e9\ud83d\ude00"},"mounts":[null,{}],"x":[]}`,
 		`{"linux":{"devices":[{"path":"/dev/x","type":"c","major":1,"minor":-0,"fileMode":438}]}}`,
 		`null`,
+		"{\"process\":{\"rlimits\":[{\"\x7f\":0}]}}", // names an unknown member needing quotes
+		`{"\"":1,"a\nb":2}`,
+		`{}]`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -116,7 +138,8 @@ func FuzzFastParse(f *testing.F) {
 		if !reflect.DeepEqual(s, ref) {
 			t.Fatalf("fast path decoded\n%+v\nencoding/json\n%+v", s, ref)
 		}
-		if len(refUnknown) != min(len(unknown), 1) || len(refUnknown) == 1 && !strings.HasSuffix("."+unknown[0], "."+refUnknown[0]) {
+		if len(refUnknown.Paths) != min(len(unknown.Paths), 1) ||
+			len(refUnknown.Paths) == 1 && !strings.HasSuffix("."+unknown.Paths[0], "."+refUnknown.Paths[0]) {
 			t.Fatalf("unknown members: fast %v, encoding/json %v", unknown, refUnknown)
 		}
 	})

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -21,9 +22,9 @@ type Bundle struct {
 	Dir    string // absolute bundle directory
 	Rootfs string // absolute rootfs path
 	Spec   *specs.Spec
-	// Unknown lists fields the runtime does not know; OCI says runtimes MUST
+	// Unknown names members the runtime does not know; OCI says runtimes MUST
 	// ignore them, so they are reported, not refused.
-	Unknown []string
+	Unknown Unknown
 }
 
 // Load reads DIR/config.json, parses it strictly enough to name every
@@ -62,34 +63,82 @@ func Load(dir string) (*Bundle, error) {
 //go:generate go run gendecode.go
 
 // Parse decodes a config, reporting JSON errors with their byte offset and
-// field, and returns the unknown fields it met.
-func Parse(data []byte) (*specs.Spec, []string, error) {
+// field, and returns the unknown members it met.
+func Parse(data []byte) (*specs.Spec, Unknown, error) {
 	if len(data) > MaxConfigSize {
-		return nil, nil, fmt.Errorf("config is larger than %d bytes", MaxConfigSize)
+		return nil, Unknown{}, fmt.Errorf("config is larger than %d bytes", MaxConfigSize)
 	}
+	return parse(data)
+}
+
+// Decode decodes a spec this runtime wrote itself (the one in state.json).
+// It has no size limit: encoding/json escapes <, > and & in six bytes each,
+// so the spec of a config within MaxConfigSize may exceed it once saved.
+func Decode(data []byte) (*specs.Spec, error) {
+	s, _, err := parse(data)
+	return s, err
+}
+
+func parse(data []byte) (*specs.Spec, Unknown, error) {
 	if s, unknown, ok := fastParse(data); ok {
 		return s, unknown, nil
 	}
 	return slowParse(data)
 }
 
+// Unknown lists the members of a config no field has: the first
+// maxUnknown by path (the encoding/json fallback knows only the first, by
+// name), and how many more there were.
+type Unknown struct {
+	Paths []string
+	More  int
+}
+
+// maxUnknown bounds what is kept: a config can hold hundreds of
+// thousands of members, each of which would be a warning.
+const maxUnknown = 16
+
+// String lists the paths, quoted, and the count of the rest.
+func (u Unknown) String() string {
+	q := make([]string, len(u.Paths))
+	for i, p := range u.Paths {
+		q[i] = strconv.Quote(p)
+	}
+	s := strings.Join(q, ", ")
+	if u.More > 0 {
+		s += fmt.Sprintf(" and %d more", u.More)
+	}
+	return s
+}
+
 // slowParse decodes with encoding/json: what fastParse declines, and the
 // reference it is fuzzed against.
-func slowParse(data []byte) (*specs.Spec, []string, error) {
+func slowParse(data []byte) (*specs.Spec, Unknown, error) {
 	// Strict first: the common config has no unknown field and is decoded
 	// once; only one that has gets the lenient second pass OCI asks for.
-	var unknown []string
+	var unknown Unknown
 	var s specs.Spec
 	err := decodeOne(data, &s, true)
-	if err != nil && strings.HasPrefix(err.Error(), "json: unknown field ") {
-		unknown = append(unknown, strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`))
+	if name, ok := strings.CutPrefix(errString(err), "json: unknown field "); ok {
+		// encoding/json quotes the name as Go does (%q).
+		if n, uerr := strconv.Unquote(name); uerr == nil {
+			name = n
+		}
+		unknown.Paths = []string{name}
 		s = specs.Spec{}
 		err = decodeOne(data, &s, false)
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, Unknown{}, err
 	}
 	return &s, unknown, nil
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }
 
 func decodeOne(data []byte, s *specs.Spec, strict bool) error {
@@ -103,7 +152,9 @@ func decodeOne(data []byte, s *specs.Spec, strict bool) error {
 		}
 		return describeJSONError(data, err)
 	}
-	if dec.More() {
+	// Anything but JSON whitespace after the object (dec.More() would
+	// miss a stray ] or }).
+	if strings.Trim(string(data[dec.InputOffset():]), " \t\r\n") != "" {
 		return errors.New("trailing data after the JSON object")
 	}
 	return nil

@@ -154,8 +154,23 @@ func TestValidateNamesTheField(t *testing.T) {
 
 func TestParseReportsUnknownFieldsAndPositions(t *testing.T) {
 	s, unknown, err := Parse([]byte(`{"ociVersion":"1.0.0","futureField":{"x":1}}`))
-	if err != nil || s.Version != "1.0.0" || len(unknown) != 1 || unknown[0] != "futureField" {
+	if err != nil || s.Version != "1.0.0" || len(unknown.Paths) != 1 || unknown.Paths[0] != "futureField" {
 		t.Fatalf("got %v %v %v", s, unknown, err)
+	}
+	// The encoding/json fallback (a folded name makes the fast path
+	// decline) reports the name as it is, not as Go quotes it.
+	if _, unknown, err := Parse([]byte(`{"Hostname":"h","a\nb":1}`)); err != nil || len(unknown.Paths) != 1 || unknown.Paths[0] != "a\nb" {
+		t.Fatalf("fallback: %q %v", unknown.Paths, err)
+	}
+	// Whatever follows the object, but whitespace, is refused, a stray
+	// bracket too (json.Decoder.More misses those).
+	for _, in := range []string{`{}]`, `{} }`, `{"hostname":"a"}}`, `{} x`, `{}{}`} {
+		if _, _, err := Parse([]byte(in)); err == nil || !strings.Contains(err.Error(), "trailing data") && !strings.Contains(err.Error(), "malformed") {
+			t.Errorf("%s: %v", in, err)
+		}
+	}
+	if _, _, err := Parse([]byte("{} \n\t\r ")); err != nil {
+		t.Errorf("trailing whitespace: %v", err)
 	}
 	_, _, err = Parse([]byte("{\n\"ociVersion\": \"1.0.0\",\n\"process\": {\"args\": 5}}"))
 	if err == nil || !strings.Contains(err.Error(), "process.args") || !strings.Contains(err.Error(), "line 3") {

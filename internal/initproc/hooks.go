@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
+	"syscall"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -50,10 +52,21 @@ func RunHook(hk specs.Hook, state []byte) error {
 	cmd.Stdin = bytes.NewReader(state)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		if ctx.Err() != nil {
-			return fmt.Errorf("timed out after %ds", *hk.Timeout)
-		}
+	// The hook in a process group of its own, killed whole on timeout: a
+	// child left behind holds the hook's output open, and Wait would wait
+	// for it for ever, timeout or not (one waiting for a lock the runtime
+	// holds never ends). WaitDelay bounds the wait for one that left the
+	// group, or that a hook which succeeded left running.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 2 * time.Second
+	err := cmd.Run()
+	switch {
+	case ctx.Err() != nil:
+		return fmt.Errorf("timed out after %ds", *hk.Timeout)
+	case errors.Is(err, exec.ErrWaitDelay):
+		return nil // the hook succeeded; what it started still holds its output
+	case err != nil:
 		return fmt.Errorf("%w: %s", err, bytes.TrimSpace(out.Bytes()))
 	}
 	return nil

@@ -183,6 +183,29 @@ func TestPoststartHookCanDeleteItsContainer(t *testing.T) {
 	}
 }
 
+// Poststop hooks run once the container is deleted and its lock released
+// (as runc, which runs them after removing the state): a hook that runs
+// trustbox on the same ID gets an answer at once. Before, its delete waited
+// for the lock the deleting process held until the hook's timeout killed it.
+func TestPoststopHookRunsUnlocked(t *testing.T) {
+	e := newEnv(t)
+	out := t.TempDir()
+	timeout := 10
+	hook := specs.Hook{Path: "/bin/sh", Timeout: &timeout, Args: []string{"sh", "-c", fmt.Sprintf(
+		`%s --root %s delete --force e2e-poststop; echo $? > %s/delete; %[1]s --root %[2]s state e2e-poststop; echo $? > %[3]s/state`,
+		e.bin, e.root, out)}}
+	b := e.bundle([]string{"true"}, func(s *specs.Spec) { s.Hooks = &specs.Hooks{Poststop: []specs.Hook{hook}} })
+	if r := e.run("run", "--bundle", b, "e2e-poststop"); r.code != 0 {
+		t.Fatalf("run exited %d: %s", r.code, r.stderr)
+	}
+	for name, want := range map[string]string{"delete": "0", "state": "1"} { // gone: state fails
+		got, err := os.ReadFile(filepath.Join(out, name))
+		if err != nil || strings.TrimSpace(string(got)) != want {
+			t.Errorf("the hook's trustbox %s: exit %q (%v), want %s (a missing file: the hook was killed waiting)", name, got, err, want)
+		}
+	}
+}
+
 // linux.personality LINUX32 makes the workload see a 32-bit machine.
 func TestPersonality(t *testing.T) {
 	e := newEnv(t)

@@ -169,15 +169,21 @@ func (r *Runtime) Delete(id string, force bool) error {
 	if err != nil {
 		return err
 	}
-	defer unlock()
 	st, err := r.loadLocked(id)
 	if err != nil {
+		defer unlock()
 		if force {
 			return r.deleteOrphan(id)
 		}
 		return err
 	}
-	return r.delete(st, force)
+	err = r.delete(st, force)
+	unlock()
+	if err != nil {
+		return err
+	}
+	r.poststop(st)
+	return nil
 }
 
 // deleteOrphan removes a container whose create was killed before it saved
@@ -211,10 +217,15 @@ func (r *Runtime) DeleteExited(c *Container) error {
 	if err != nil {
 		return err
 	}
-	defer unlock()
 	st := *c.State
 	st.Status = specs.StateStopped
-	return r.delete(&st, true)
+	err = r.delete(&st, true)
+	unlock()
+	if err != nil {
+		return err
+	}
+	r.poststop(&st)
+	return nil
 }
 
 func (r *Runtime) delete(st *State, force bool) error {
@@ -248,17 +259,26 @@ func (r *Runtime) delete(st *State, force bool) error {
 			return err
 		}
 	}
-	if st.Spec != nil {
-		st.Status = specs.StateStopped
-		if err := runHostHooks(st.Spec.Hooks, "poststop", marshal(st.State)); err != nil {
-			r.audit("hook-failed", id, map[string]any{"error": err.Error()})
-		}
-	}
 	if err := os.RemoveAll(r.dir(id)); err != nil {
 		return fmt.Errorf("delete %s: %w", id, err)
 	}
 	r.audit("delete", id, map[string]any{"force": force})
 	return nil
+}
+
+// poststop runs the poststop hooks of a container just deleted, after its
+// lock is released (OCI: after the deletion, before delete returns; runc
+// runs them once the state is gone too): a hook may run trustbox on the
+// same ID without waiting for the lock until its timeout. A failing hook is
+// audited, not returned: the container is gone either way.
+func (r *Runtime) poststop(st *State) {
+	if st.Spec == nil {
+		return
+	}
+	st.Status = specs.StateStopped
+	if err := runHostHooks(st.Spec.Hooks, "poststop", marshal(st.State)); err != nil {
+		r.audit("hook-failed", st.ID, map[string]any{"error": err.Error()})
+	}
 }
 
 // waitEmpty waits (bounded) until the cgroup has no processes left. The v1

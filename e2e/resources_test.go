@@ -183,12 +183,51 @@ func TestPoststartHookCanDeleteItsContainer(t *testing.T) {
 	}
 }
 
+// A poststart hook runs unlocked, so it may delete its container and make
+// another with the same ID. run, whose init was killed, must then leave
+// the new one alone: it deletes only the container it made (the state
+// dir's identity), not whatever now has the ID.
+func TestRunSparesTheContainerAHookMadeWithItsID(t *testing.T) {
+	e := newEnv(t)
+	id := "e2e-hookremake"
+	t.Cleanup(func() { e.run("delete", "--force", id) })
+	var b string
+	hook := specs.Hook{Path: "/bin/sh", Args: []string{"sh", "-c", ""}}
+	b = e.bundle([]string{"sleep", "600"}, func(s *specs.Spec) { s.Hooks = &specs.Hooks{Poststart: []specs.Hook{hook}} })
+	// The hook needs the bundle's own path: rewrite its script now it is known.
+	cfg := filepath.Join(b, "config.json")
+	data, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s specs.Spec
+	if err := json.Unmarshal(data, &s); err != nil {
+		t.Fatal(err)
+	}
+	s.Hooks.Poststart[0].Args[2] = fmt.Sprintf(`%[1]s --root %[2]s delete --force %[3]s && %[1]s --root %[2]s create --bundle %[4]s %[3]s`, e.bin, e.root, id, b)
+	if data, err = json.Marshal(&s); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfg, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := e.run("run", "--bundle", b, id)
+	if r.code != 128+9 {
+		t.Fatalf("run exited %d, want 137 (its init killed by the hook's delete): %s", r.code, r.stderr)
+	}
+	st := e.run("state", id)
+	if st.code != 0 || !strings.Contains(st.stdout, `"created"`) {
+		t.Fatalf("the container the hook made was deleted by run: %d %s %s", st.code, st.stdout, st.stderr)
+	}
+}
+
 // Poststop hooks run once the container is deleted and its lock released
 // (as runc, which runs them after removing the state): a hook that runs
 // trustbox on the same ID gets an answer at once. Before, its delete waited
 // for the lock the deleting process held until the hook's timeout killed it.
 func TestPoststopHookRunsUnlocked(t *testing.T) {
 	e := newEnv(t)
+	t.Cleanup(func() { e.run("delete", "--force", "e2e-poststop") }) // if the test failed halfway
 	out := t.TempDir()
 	timeout := 10
 	hook := specs.Hook{Path: "/bin/sh", Timeout: &timeout, Args: []string{"sh", "-c", fmt.Sprintf(

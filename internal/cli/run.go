@@ -71,7 +71,7 @@ func run(rt *runtime.Runtime, o runtime.CreateOptions, detach, keep bool, l *lea
 	}
 	if err := rt.StartCreated(c); err != nil {
 		if !keep {
-			_ = rt.Delete(o.ID, true)
+			_ = rt.DeleteFailed(c)
 		}
 		return 1, err
 	}

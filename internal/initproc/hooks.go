@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"syscall"
+	"sync/atomic"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -52,24 +52,30 @@ func RunHook(hk specs.Hook, state []byte) error {
 	cmd.Stdin = bytes.NewReader(state)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	// The hook in a process group of its own, killed whole on timeout: a
-	// child left behind holds the hook's output open, and Wait would wait
-	// for it for ever, timeout or not (one waiting for a lock the runtime
-	// holds never ends). WaitDelay bounds the wait for one that left the
-	// group, or that a hook which succeeded left running.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	// On timeout the hook is killed, as runc does, and WaitDelay bounds
+	// the wait for its output: a child the hook left holds it open, and Wait
+	// would otherwise wait for that child for ever, timeout or not (one
+	// waiting for a lock the runtime holds never ends). A hook that exited 0
+	// but left such a child succeeded. Its children are not hunted down: a
+	// process group of its own breaks hooks wrapped in setsid(1), which
+	// forks when its caller leads a group, and stops hooks that touch the
+	// terminal; walking /proc is unsafe in init, whose /proc before
+	// pivot_root is the host's.
+	var timedOut atomic.Bool
+	cmd.Cancel = func() error {
+		timedOut.Store(true)
+		return cmd.Process.Kill()
+	}
 	cmd.WaitDelay = 2 * time.Second
 	err := cmd.Run()
 	switch {
-	case ctx.Err() != nil:
+	case timedOut.Load():
 		return fmt.Errorf("timed out after %ds", *hk.Timeout)
-	case errors.Is(err, exec.ErrWaitDelay):
-		return nil // the hook succeeded; what it started still holds its output
-	case err != nil:
+	case err == nil || errors.Is(err, exec.ErrWaitDelay):
+		return nil
+	default:
 		return fmt.Errorf("%w: %s", err, bytes.TrimSpace(out.Bytes()))
 	}
-	return nil
 }
 
 // awaitRuntimeHooks asks the runtime to run the prestart and createRuntime

@@ -73,6 +73,12 @@ type Container struct {
 	// lock, which create then still holds.
 	settled chan error
 	unlock  func()
+	// cgroupID is the identity of the cgroup create made, as recorded on
+	// the state dir: DeleteExited and DeleteFailed act only while the state
+	// dir at the path still records it, not on a container someone deleted
+	// and made again with the same ID (a state dir's inode is reused at
+	// once; a cgroup's kernfs id is not).
+	cgroupID uint64
 }
 
 // settle waits for the writes create deferred (CreateOptions.Overlap).
@@ -257,6 +263,7 @@ func (r *Runtime) Create(o CreateOptions) (c *Container, err error) {
 		return nil, err
 	}
 	c.Decisions = decisions
+	c.cgroupID, _ = r.markedCgroup(o.ID)
 	record := func(st *State) error {
 		if err := r.save(st); err != nil {
 			return err

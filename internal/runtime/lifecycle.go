@@ -209,7 +209,16 @@ func (r *Runtime) deleteOrphan(id string) error {
 
 // DeleteExited removes the container whose init this process (run) has
 // just waited for: its state is known, stopped, and not read back.
-func (r *Runtime) DeleteExited(c *Container) error {
+func (r *Runtime) DeleteExited(c *Container) error { return r.deleteOwn(c, true) }
+
+// DeleteFailed removes, killing what runs in it, the container this
+// process created but could not start or run (run's clean-up).
+func (r *Runtime) DeleteFailed(c *Container) error { return r.deleteOwn(c, false) }
+
+// deleteOwn deletes the container c, unless it was deleted meanwhile and
+// another made with its ID (a poststart hook, which runs unlocked, may do
+// both): that one is not ours to remove.
+func (r *Runtime) deleteOwn(c *Container, exited bool) error {
 	unlock, err := r.lock(c.State.ID)
 	if errors.Is(err, ErrNotExist) {
 		return nil // deleted meanwhile by someone else
@@ -217,8 +226,14 @@ func (r *Runtime) DeleteExited(c *Container) error {
 	if err != nil {
 		return err
 	}
+	if ino, _ := r.markedCgroup(c.State.ID); ino != c.cgroupID {
+		unlock()
+		return nil
+	}
 	st := *c.State
-	st.Status = specs.StateStopped
+	if exited {
+		st.Status = specs.StateStopped
+	}
 	err = r.delete(&st, true)
 	unlock()
 	if err != nil {

@@ -183,6 +183,27 @@ func TestPoststartHookCanDeleteItsContainer(t *testing.T) {
 	}
 }
 
+// OCI: a failing poststart hook makes start fail and stops the container
+// (runc kills init); it used to stay running.
+func TestFailingPoststartHookStopsTheContainer(t *testing.T) {
+	e := newEnv(t)
+	id := "e2e-poststart-fails"
+	t.Cleanup(func() { e.run("delete", "--force", id) })
+	b := e.bundle([]string{"sleep", "600"}, func(s *specs.Spec) {
+		s.Hooks = &specs.Hooks{Poststart: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "echo no; exit 2"}}}}
+	})
+	e.must("create", "--bundle", b, id)
+	if r := e.run("start", id); r.code == 0 || !strings.Contains(r.stderr, "poststart") {
+		t.Fatalf("start exited %d, want the hook's failure: %s", r.code, r.stderr)
+	}
+	var st struct{ Status string }
+	r := e.run("state", id)
+	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil || st.Status != "stopped" {
+		t.Fatalf("after a failed poststart hook the container is %q (%v): %s", st.Status, err, r.stdout)
+	}
+	e.must("delete", id)
+}
+
 // A poststart hook runs unlocked, so it may delete its container and make
 // another with the same ID. run, whose init was killed, must then leave
 // the new one alone: it deletes only the container it made (the state

@@ -103,8 +103,31 @@ func (r *Runtime) start(st *State) error {
 // container's lock: a hook may run trustbox on this very container (`delete
 // --force` on a failure, as with runc), which would otherwise wait for the
 // lock that start holds while start waits for the hook.
+//
+// A failing hook stops the container (OCI: "generate an error, stop the
+// container"; runc kills init): its status becomes stopped, and the
+// caller's delete follows.
 func poststart(st *State) error {
-	return runHostHooks(st.Spec.Hooks, "poststart", marshal(st.State))
+	err := runHostHooks(st.Spec.Hooks, "poststart", marshal(st.State))
+	if err != nil {
+		stopInit(st)
+	}
+	return err
+}
+
+// stopInit kills the container's init and waits (bounded) until it has
+// exited, so that the container is stopped when the caller returns.
+func stopInit(st *State) {
+	pidfd, err := linux.PidfdOpen(st.Pid)
+	if err != nil {
+		return
+	}
+	defer unix.Close(pidfd)
+	if !alive(st.Pid, st.StartTime) || unix.PidfdSendSignal(pidfd, unix.SIGKILL, nil, 0) != nil {
+		return
+	}
+	fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
+	_ = linux.Retry(func() error { _, e := unix.Poll(fds, 5000); return e })
 }
 
 // ownedCgroup is the container's cgroup for what acts on the processes in

@@ -3,9 +3,10 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -342,16 +343,9 @@ func TestSharedCgroupRefused(t *testing.T) {
 	if err := os.MkdirAll(child, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	defer os.Remove(dir)
-	defer os.Remove(child)
-	other := exec.Command("sleep", "1000")
-	if err := other.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { other.Process.Kill(); other.Wait() }()
-	if err := os.WriteFile(filepath.Join(child, "cgroup.procs"), []byte(strconv.Itoa(other.Process.Pid)), 0); err != nil {
-		t.Fatal(err)
-	}
+	t.Cleanup(func() { os.Remove(dir) })
+	t.Cleanup(func() { os.Remove(child) }) // after the process is gone (cleanups run last first)
+	other := testutil.SleepIn(t, child)
 	b := e.bundle([]string{"true"}, func(s *specs.Spec) { s.Linux.CgroupsPath = path })
 	r := e.runIn(b, nil, "run", "e2e-shared")
 	if r.code == 0 || !strings.Contains(r.stderr, "refusing") {
@@ -448,16 +442,7 @@ func TestCgroupsAreNeverShared(t *testing.T) {
 	if err := cg.Create(); err != nil {
 		t.Fatal(err)
 	}
-	other := exec.Command("sleep", "1000")
-	if err := other.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { other.Process.Kill(); other.Wait() }()
-	for _, dir := range cg.Dirs {
-		if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(strconv.Itoa(other.Process.Pid)), 0); err != nil {
-			t.Fatal(err)
-		}
-	}
+	other := testutil.SleepIn(t, slices.Collect(maps.Values(cg.Dirs))...)
 	if r := e.run("kill", "--all", "e2e-own-k", "KILL"); r.code == 0 || !strings.Contains(r.stderr, "no longer") {
 		t.Errorf("kill --all into a cgroup the container no longer owns: exit %d %s", r.code, r.stderr)
 	}
@@ -516,16 +501,7 @@ func TestDeleteRemovesChildCgroups(t *testing.T) {
 	if err := cg.Create(); err != nil {
 		t.Fatal(err)
 	}
-	other := exec.Command("sleep", "1000")
-	if err := other.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { other.Process.Kill(); other.Wait() }()
-	for _, dir := range cg.Dirs {
-		if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(strconv.Itoa(other.Process.Pid)), 0); err != nil {
-			t.Fatal(err)
-		}
-	}
+	other := testutil.SleepIn(t, slices.Collect(maps.Values(cg.Dirs))...)
 	var pids []int
 	if err := json.Unmarshal([]byte(e.must("ps", "--format", "json", "e2e-child-cg")), &pids); err != nil || len(pids) != 2 {
 		t.Fatalf("ps with a process in a child cgroup: %v %v", pids, err)

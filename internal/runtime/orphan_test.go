@@ -3,9 +3,11 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"syscall"
 	"testing"
@@ -36,22 +38,13 @@ func TestDeleteForceFindsOrphanCgroup(t *testing.T) {
 	if ino, got := r.markedCgroup(id); got != path || ino == 0 {
 		t.Skipf("the state root's filesystem keeps no trusted xattrs (%q): nothing to recover from", got)
 	}
-	defer cg.Destroy()
 	t.Cleanup(func() {
+		cg.Destroy() // after SleepIn's process is gone: cleanups run last first
 		for _, dir := range cg.Dirs {
 			os.Remove(filepath.Dir(dir)) // the test's parent, /trustbox-test
 		}
 	})
-	sleep := exec.Command("sleep", "1000")
-	if err := sleep.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer sleep.Process.Kill()
-	for _, dir := range cg.Dirs {
-		if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(strconv.Itoa(sleep.Process.Pid)), 0); err != nil {
-			t.Fatal(err)
-		}
-	}
+	sleep := testutil.SleepIn(t, slices.Collect(maps.Values(cg.Dirs))...)
 	if err := r.Delete(id, true); err != nil {
 		t.Fatal(err)
 	}
@@ -103,16 +96,7 @@ func TestDeleteForceSparesAnotherCgroup(t *testing.T) {
 			os.Remove(filepath.Dir(dir))
 		}
 	})
-	other := exec.Command("sleep", "1000")
-	if err := other.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { other.Process.Kill(); other.Wait() }()
-	for _, dir := range cg.Dirs {
-		if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(strconv.Itoa(other.Process.Pid)), 0); err != nil {
-			t.Fatal(err)
-		}
-	}
+	other := testutil.SleepIn(t, slices.Collect(maps.Values(cg.Dirs))...)
 	if err := r.Delete(id, true); err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -155,4 +156,23 @@ func Fill(v reflect.Value, n *int) {
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
 		v.SetUint(uint64(*n) * 5)
 	}
+}
+
+// SleepIn starts `sleep 1000` and moves it into each cgroup directory
+// given (writing its pid to cgroup.procs): a process of someone else's in
+// a cgroup, which a test then checks trustbox leaves alone or kills. It is
+// killed and reaped when the test ends.
+func SleepIn(t testing.TB, cgroupDirs ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command("sleep", "1000")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	for _, dir := range cgroupDirs {
+		if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(strconv.Itoa(cmd.Process.Pid)), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return cmd
 }

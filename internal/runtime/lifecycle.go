@@ -117,18 +117,7 @@ func poststart(st *State) error {
 
 // stopInit kills the container's init and waits (bounded) until it has
 // exited, so that the container is stopped when the caller returns.
-func stopInit(st *State) {
-	pidfd, err := linux.PidfdOpen(st.Pid)
-	if err != nil {
-		return
-	}
-	defer unix.Close(pidfd)
-	if !alive(st.Pid, st.StartTime) || unix.PidfdSendSignal(pidfd, unix.SIGKILL, nil, 0) != nil {
-		return
-	}
-	fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
-	_ = linux.Retry(func() error { _, e := unix.Poll(fds, 5000); return e })
-}
+func stopInit(st *State) { _ = signalInitWait(st, unix.SIGKILL, true) }
 
 // ownedCgroup is the container's cgroup for what acts on the processes in
 // it (kill --all, pause, update, exec): refused when the cgroup at the path
@@ -165,7 +154,11 @@ func (r *Runtime) Kill(id string, sig unix.Signal, all bool) error {
 }
 
 // signalInit signals through a pidfd checked against the saved start time, so a recycled pid is never hit.
-func signalInit(st *State, sig unix.Signal) error {
+func signalInit(st *State, sig unix.Signal) error { return signalInitWait(st, sig, false) }
+
+// signalInitWait is signalInit, then, with wait, a wait of at most 5 s for
+// init to exit (its pidfd turns readable).
+func signalInitWait(st *State, sig unix.Signal, wait bool) error {
 	pidfd, err := linux.PidfdOpen(st.Pid)
 	if err != nil {
 		return fmt.Errorf("container %s: %w", st.ID, err)
@@ -176,6 +169,10 @@ func signalInit(st *State, sig unix.Signal) error {
 	}
 	if err := unix.PidfdSendSignal(pidfd, sig, nil, 0); err != nil {
 		return fmt.Errorf("signal container %s: %w", st.ID, err)
+	}
+	if wait {
+		fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
+		return linux.Retry(func() error { _, e := unix.Poll(fds, 5000); return e })
 	}
 	return nil
 }

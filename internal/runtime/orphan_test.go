@@ -16,13 +16,13 @@ import (
 	"github.com/trustbox/trustbox/internal/testutil"
 )
 
-// A create killed after making its cgroup but before saving state.json
-// leaves a state dir whose xattr names the cgroup: `delete --force` kills
-// what runs there and removes the cgroup and the dir.
-func TestDeleteForceFindsOrphanCgroup(t *testing.T) {
+// orphanOf leaves what a create killed before its first save leaves: a
+// state dir for id whose record names the cgroup /trustbox-test/id, made.
+// The cgroup goes when the test ends, after SleepIn's processes (cleanups
+// run last first).
+func orphanOf(t *testing.T, id string) (*Runtime, *cgroups.Manager) {
 	testutil.RequiresRoot(t)
 	r := &Runtime{Root: t.TempDir()}
-	id := fmt.Sprintf("orphan-%d", os.Getpid())
 	if err := os.Mkdir(r.dir(id), 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -34,16 +34,25 @@ func TestDeleteForceFindsOrphanCgroup(t *testing.T) {
 	if err := cg.Create(); err != nil {
 		t.Fatal(err)
 	}
-	r.markCgroup(id, cg)
-	if ino, got := r.markedCgroup(id); got != path || ino == 0 {
-		t.Skipf("the state root's filesystem keeps no trusted xattrs (%q): nothing to recover from", got)
-	}
 	t.Cleanup(func() {
-		cg.Destroy() // after SleepIn's process is gone: cleanups run last first
+		cg.Destroy()
 		for _, dir := range cg.Dirs {
 			os.Remove(filepath.Dir(dir)) // the test's parent, /trustbox-test
 		}
 	})
+	r.markCgroup(id, cg)
+	if ino, got := r.markedCgroup(id); got != path || ino == 0 {
+		t.Skipf("the state root's filesystem keeps no trusted xattrs (%q): nothing to recover from", got)
+	}
+	return r, cg
+}
+
+// A create killed after making its cgroup but before saving state.json
+// leaves a state dir whose xattr names the cgroup: `delete --force` kills
+// what runs there and removes the cgroup and the dir.
+func TestDeleteForceFindsOrphanCgroup(t *testing.T) {
+	id := fmt.Sprintf("orphan-%d", os.Getpid())
+	r, cg := orphanOf(t, id)
 	sleep := testutil.SleepIn(t, slices.Collect(maps.Values(cg.Dirs))...)
 	if err := r.Delete(id, true); err != nil {
 		t.Fatal(err)
@@ -66,36 +75,14 @@ func TestDeleteForceFindsOrphanCgroup(t *testing.T) {
 // made (removed and made again, by someone else): delete --force leaves it
 // and whatever runs in it alone.
 func TestDeleteForceSparesAnotherCgroup(t *testing.T) {
-	testutil.RequiresRoot(t)
-	r := &Runtime{Root: t.TempDir()}
 	id := fmt.Sprintf("orphan2-%d", os.Getpid())
-	if err := os.Mkdir(r.dir(id), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	path := "/trustbox-test/" + id
-	cg, err := cgroups.New(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cg.Create(); err != nil {
-		t.Fatal(err)
-	}
-	r.markCgroup(id, cg)
-	if _, got := r.markedCgroup(id); got != path {
-		t.Skip("the state root's filesystem keeps no trusted xattrs")
-	}
+	r, cg := orphanOf(t, id)
 	if err := cg.Destroy(); err != nil {
 		t.Fatal(err)
 	}
 	if err := cg.Create(); err != nil { // someone else's now
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		cg.Destroy()
-		for _, dir := range cg.Dirs {
-			os.Remove(filepath.Dir(dir))
-		}
-	})
 	other := testutil.SleepIn(t, slices.Collect(maps.Values(cg.Dirs))...)
 	if err := r.Delete(id, true); err != nil {
 		t.Fatal(err)
